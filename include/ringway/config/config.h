@@ -1,0 +1,75 @@
+#pragma once
+// ringway's configuration as plain values. Loading validates everything up
+// front so nothing downstream needs to check again.
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringway::config {
+
+struct ListenAddress {
+  std::string text;  // as written, e.g. "0.0.0.0:80" or "[::]:80"
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+  bool ipv6 = false;
+};
+
+enum class AccessLogFormat { combined, json };
+
+struct AccessLog {
+  bool enabled = true;
+  std::string path = "-";  // "-" is standard output
+  AccessLogFormat format = AccessLogFormat::combined;
+};
+
+// The plain-HTTP front end: ACME challenges and the redirect to HTTPS.
+struct HttpFront {
+  std::vector<ListenAddress> listen;
+  std::string acme_webroot;  // challenges are read below <acme_webroot>/.well-known/acme-challenge
+  std::uint16_t redirect_port = 443;  // port of the HTTPS Location; 443 is left out of it
+};
+
+struct Timeouts {
+  std::uint32_t request_head_ms = 10000;  // from connection or previous response to a full head
+  std::uint32_t keepalive_ms = 75000;  // idle between requests
+  std::uint32_t shutdown_ms = 10000;  // how long a graceful stop waits for in-flight responses
+};
+
+struct Limits {
+  std::uint32_t connections_per_worker = 16384;
+  std::uint32_t request_head_bytes = 16384;
+  std::uint32_t header_count = 64;
+};
+
+struct Config {
+  std::string source;  // the file it came from, or "<built-in demo>"
+  std::uint32_t workers = 0;  // 0: one per CPU in the affinity mask
+  HttpFront http;
+  Timeouts timeouts;
+  Limits limits;
+  AccessLog access_log;
+};
+
+struct LoadResult {
+  bool ok = false;
+  Config config;
+  std::vector<std::string> errors;  // each "file:line:column: key: what is wrong"
+};
+
+// Reads and validates a TOML config file. Never throws.
+LoadResult load_config_file(const std::string& path);
+
+// Parses config text; source_name is used in error messages. Never throws.
+LoadResult parse_config(std::string_view text, const std::string& source_name);
+
+// The built-in demo config: loopback high ports, webroot given by the caller.
+Config demo_config(const std::string& acme_webroot);
+
+// The demo config as TOML text, so `ringway check` and docs can show it.
+std::string demo_config_text(const std::string& acme_webroot);
+
+}  // namespace ringway::config

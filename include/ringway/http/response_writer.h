@@ -1,0 +1,42 @@
+#pragma once
+// Writes complete responses into a caller-owned, fixed-capacity byte area.
+// Nothing is allocated; a response that does not fit is not written at all.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ringway::http {
+
+// The caller's output area: bytes [0, size) are queued, capacity is the end.
+struct OutputArea {
+  char* data = nullptr;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
+};
+
+struct ResponseOptions {
+  std::string_view date;  // an IMF-fixdate, e.g. "Wed, 25 Nov 2026 22:51:55 GMT"
+  bool keep_alive = true;  // false adds "Connection: close"
+  bool head_only = false;  // HEAD: headers (with Content-Length) but no body
+};
+
+// "https://" + host + (":" port unless 443) + target, as a 301 with a short body.
+// host and target must already be validated (no CR, LF or spaces).
+bool write_redirect(OutputArea& out, const ResponseOptions& options, std::string_view host,
+                    std::uint16_t port, std::string_view target);
+
+// 200 text/plain with body.
+bool write_plain_ok(OutputArea& out, const ResponseOptions& options, std::string_view body);
+
+// An error or status page: 400, 404, 405 (with Allow: GET, HEAD), 408, 431, 500, 505.
+bool write_status(OutputArea& out, const ResponseOptions& options, int status);
+
+// The body length write_redirect and write_status use, for access logs.
+std::size_t redirect_body_bytes();
+std::size_t status_body_bytes(int status);
+
+// Formats an IMF-fixdate for unix_seconds into out (29 bytes, not terminated).
+void format_http_date(std::int64_t unix_seconds, char (&out)[29]);
+
+}  // namespace ringway::http

@@ -1,0 +1,117 @@
+#pragma once
+// A worker: one pinned thread, one ring, its own listeners and connections.
+// It never blocks, takes no lock and never hands a connection to another thread.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringway/config/config.h"
+#include "ringway/http/request_head.h"
+#include "ringway/http/request_parser.h"
+#include "ringway/http/response_writer.h"
+#include "ringway/io/buffer_ring.h"
+#include "ringway/io/chunk_pool.h"
+#include "ringway/io/connection.h"
+#include "ringway/io/ring.h"
+#include "ringway/io/timer_wheel.h"
+
+namespace ringway::io {
+
+struct WorkerSettings {
+  const config::Config* config = nullptr;
+  std::vector<int> listener_fds;  // owned by the worker from now on
+  int webroot_fd = -1;  // shared, read-only: an O_PATH directory
+  int access_log_fd = -1;  // shared; -1 when access logging is off
+  int cpu = -1;  // pin to this CPU; -1 leaves the thread unpinned
+};
+
+class Worker {
+ public:
+  explicit Worker(WorkerSettings settings);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  // On the worker's own thread: sets up the ring. Empty string on success.
+  std::string open();
+  // On the worker's own thread: serves until stopped and drained.
+  void run();
+  // From any thread: begin a graceful stop.
+  void request_stop();
+
+ private:
+  // worker.cc: the loop, accepting, timers, closing, stopping.
+  void prep_accept(std::uint32_t listener_index);
+  void prep_wake_read();
+  void dispatch(const io_uring_cqe& completion);
+  void on_accept(std::uint32_t listener_index, const io_uring_cqe& completion);
+  void on_wake(const io_uring_cqe& completion);
+  void on_timer(TimerNode& node);
+  void on_socket_close(Connection& connection);
+  void begin_stop();
+  void close_connection(Connection& connection);
+  void release_if_done(Connection& connection);
+  void refresh_clock();
+  void flush_access_log();
+  void on_log_write(const io_uring_cqe& completion);
+  Connection* connection_for(const io_uring_cqe& completion);
+  std::uint64_t active_connections() const { return active_connections_; }
+
+  // worker_http.cc: receiving, parsing, responding.
+  void prep_receive(Connection& connection);
+  void on_receive(Connection& connection, const io_uring_cqe& completion);
+  void consume_input(Connection& connection, std::string_view data, bool data_is_owned);
+  bool answer(Connection& connection, const http::RequestHead& head, std::string_view request);
+  bool answer_error(Connection& connection, http::ParseStatus status);
+  bool keep_leftover(Connection& connection, std::string_view leftover);
+  void flush_output(Connection& connection);
+  void on_send(Connection& connection, const io_uring_cqe& completion);
+  void after_output_drained(Connection& connection);
+  void schedule_idle_timer(Connection& connection);
+  void log_access(const Connection& connection, const PendingRequest& request, int status,
+                  std::uint64_t body_bytes);
+  http::OutputArea output_area(Connection& connection);
+
+  // worker_challenge.cc: serving ACME challenge files through the ring.
+  void start_challenge(Connection& connection, const http::RequestHead& head,
+                       std::string_view token);
+  void on_file_open(Connection& connection, const io_uring_cqe& completion);
+  void on_file_read(Connection& connection, const io_uring_cqe& completion);
+  void on_file_close(Connection& connection);
+  void finish_challenge(Connection& connection, int status, std::string_view body);
+
+  WorkerSettings settings_;
+  http::ParserLimits parser_limits_;
+  Ring ring_;
+  BufferRing receive_buffers_;
+  ChunkPool input_pool_;
+  ChunkPool output_pool_;
+  TimerWheel timers_;
+  std::vector<Connection> connections_;
+  std::uint32_t free_head_ = 0;
+  std::uint64_t active_connections_ = 0;
+  http::RequestHead head_;  // scratch for the parser: one per worker, never per request
+
+  int wake_fd_ = -1;
+  std::uint64_t wake_value_ = 0;
+  std::atomic<bool> stop_requested_{false};
+  bool stopping_ = false;
+  std::uint64_t stop_deadline_ms_ = 0;
+  std::vector<bool> accepting_;
+
+  std::uint64_t now_ms_ = 0;
+  std::int64_t now_unix_ns_ = 0;
+  std::int64_t date_second_ = -1;
+  char date_[29] = {};
+
+  std::string access_log_buffer_;
+  std::string access_log_writing_;
+  std::size_t access_log_written_bytes_ = 0;
+  bool access_log_in_flight_ = false;
+  std::uint64_t refused_connections_ = 0;
+};
+
+}  // namespace ringway::io

@@ -1,0 +1,366 @@
+#include "ringway/http/request_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+
+namespace ringway::http {
+namespace {
+
+// One table lookup per byte keeps the hot loops branch-light.
+enum ByteClass : std::uint8_t {
+  token_class = 1,  // tchar, RFC 9110 5.6.2
+  target_class = 2,  // visible ASCII, what a request-target may hold
+  value_class = 4,  // field-vchar, obs-text, SP and HT, RFC 9110 5.5
+};
+
+constexpr std::array<std::uint8_t, 256> make_byte_classes() {
+  std::array<std::uint8_t, 256> classes{};
+  for (int byte = 0; byte < 256; ++byte) {
+    const bool visible = byte >= 0x21 && byte <= 0x7e;
+    std::uint8_t bits = 0;
+    if (visible) bits |= target_class | value_class;
+    if (byte >= 0x80 || byte == ' ' || byte == '\t') bits |= value_class;
+    const bool delimiter = std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(byte)) !=
+                           std::string_view::npos;
+    if (visible && !delimiter) bits |= token_class;
+    classes[byte] = bits;
+  }
+  return classes;
+}
+
+constexpr std::array<std::uint8_t, 256> byte_classes = make_byte_classes();
+
+bool has_class(char byte, ByteClass byte_class) {
+  return (byte_classes[static_cast<unsigned char>(byte)] & byte_class) != 0;
+}
+
+bool is_digit(char byte) { return byte >= '0' && byte <= '9'; }
+bool is_whitespace(char byte) { return byte == ' ' || byte == '\t'; }
+
+bool is_token(std::string_view text) {
+  if (text.empty()) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char byte) { return has_class(byte, token_class); });
+}
+
+// lower is lowercase letters and '-'. text is a token, so OR-ing 0x20 folds only
+// letters onto lower: the only other byte it could fold onto '-' is CR.
+bool equals_lowercase(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t index = 0; index < text.size(); ++index) {
+    if ((text[index] | 0x20) != lower[index]) return false;
+  }
+  return true;
+}
+
+std::string_view trim_whitespace(std::string_view text) {
+  while (!text.empty() && is_whitespace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_whitespace(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// Takes the next element of a comma-separated list (RFC 9110 5.6.1) off the front
+// of rest, trimmed; empty elements come back empty and are for the caller to skip.
+std::string_view next_list_element(std::string_view& rest) {
+  const std::size_t comma = rest.find(',');
+  const std::string_view element = rest.substr(0, comma);
+  rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  return trim_whitespace(element);
+}
+
+Method method_from_text(std::string_view text) {
+  struct Known {
+    std::string_view text;
+    Method method;
+  };
+  static constexpr Known known[] = {
+      {"GET", Method::get},         {"HEAD", Method::head},
+      {"POST", Method::post},       {"PUT", Method::put},
+      {"DELETE", Method::delete_method}, {"OPTIONS", Method::options},
+      {"PATCH", Method::patch},     {"TRACE", Method::trace},
+      {"CONNECT", Method::connect},
+  };
+  for (const Known& candidate : known) {
+    if (candidate.text == text) return candidate.method;
+  }
+  return Method::other;
+}
+
+// Clears what a previous parse left, without touching headers[]: zeroing its 64
+// entries would cost more than parsing a typical head.
+void reset(RequestHead& head) {
+  head.method = Method::other;
+  head.method_text = {};
+  head.target = {};
+  head.version_minor = 1;
+  head.has_host = false;
+  head.host = {};
+  head.user_agent = {};
+  head.referer = {};
+  head.keep_alive = true;
+  head.chunked = false;
+  head.has_content_length = false;
+  head.content_length = 0;
+  head.header_count = 0;
+}
+
+// Internally, ParseStatus::complete from a step means "this part is fine, go on".
+class Parser {
+ public:
+  Parser(const char* begin, const char* end, RequestHead& head, std::size_t header_count_max)
+      : begin_(begin), position_(begin), end_(end), head_(head),
+        header_count_max_(header_count_max) {}
+
+  ParseStatus parse();
+  std::size_t consumed_bytes() const { return static_cast<std::size_t>(position_ - begin_); }
+
+ private:
+  ParseStatus consume_line_end();
+  ParseStatus parse_request_line();
+  ParseStatus parse_version();
+  ParseStatus parse_field_line(bool& head_ended);
+  ParseStatus apply_field(std::string_view name, std::string_view value);
+  ParseStatus apply_content_length(std::string_view value);
+  ParseStatus apply_transfer_encoding(std::string_view value);
+  ParseStatus apply_connection(std::string_view value);
+  ParseStatus finish();
+
+  const char* begin_;
+  const char* position_;
+  const char* end_;
+  RequestHead& head_;
+  std::size_t header_count_max_;
+  bool has_transfer_encoding_ = false;
+  bool last_coding_chunked_ = false;
+  int chunked_count_ = 0;
+  bool connection_close_ = false;
+  bool connection_keep_alive_ = false;
+};
+
+ParseStatus Parser::parse() {
+  ParseStatus status = parse_request_line();
+  if (status != ParseStatus::complete) return status;
+  bool head_ended = false;
+  while (!head_ended) {
+    status = parse_field_line(head_ended);
+    if (status != ParseStatus::complete) return status;
+  }
+  return finish();
+}
+
+// Every line ends in CRLF; a CR or LF on its own is a smuggling vector (RFC 9112 2.2).
+ParseStatus Parser::consume_line_end() {
+  if (position_ == end_) return ParseStatus::partial;
+  if (*position_ != '\r') return ParseStatus::bad_request;
+  if (position_ + 1 == end_) return ParseStatus::partial;
+  if (position_[1] != '\n') return ParseStatus::bad_request;
+  position_ += 2;
+  return ParseStatus::complete;
+}
+
+ParseStatus Parser::parse_request_line() {
+  // RFC 9112 2.2: ignore empty lines before the request line (clients that end a
+  // body with an extra CRLF). The head byte limit bounds how many.
+  while (position_ != end_ && (*position_ == '\r' || *position_ == '\n')) {
+    const ParseStatus status = consume_line_end();
+    if (status != ParseStatus::complete) return status;
+  }
+  const char* method_begin = position_;
+  while (position_ != end_ && has_class(*position_, token_class)) ++position_;
+  if (position_ == end_) return ParseStatus::partial;
+  if (position_ == method_begin || *position_ != ' ') return ParseStatus::bad_request;
+  head_.method_text = {method_begin, static_cast<std::size_t>(position_ - method_begin)};
+  head_.method = method_from_text(head_.method_text);
+  ++position_;
+
+  const char* target_begin = position_;
+  while (position_ != end_ && has_class(*position_, target_class)) ++position_;
+  if (position_ == end_) return ParseStatus::partial;
+  if (position_ == target_begin) return ParseStatus::bad_request;
+  head_.target = {target_begin, static_cast<std::size_t>(position_ - target_begin)};
+  if (*position_ == '\r') {
+    // "GET /" with no version is an HTTP/0.9 request line: answer 505, not 400.
+    const ParseStatus status = consume_line_end();
+    return status == ParseStatus::complete ? ParseStatus::version_not_supported : status;
+  }
+  if (*position_ != ' ') return ParseStatus::bad_request;
+  ++position_;
+  return parse_version();
+}
+
+// Accepts "HTTP/1.0" and "HTTP/1.1". Well-formed other versions ("HTTP/2.0",
+// "HTTP/1.2", "HTTP/3") get 505; anything else is 400.
+ParseStatus Parser::parse_version() {
+  constexpr std::string_view prefix = "HTTP/";
+  const auto available_bytes = static_cast<std::size_t>(end_ - position_);
+  // Compare what has arrived so far, so that "HTTX" fails before the line ends.
+  if (std::memcmp(position_, prefix.data(), std::min(available_bytes, prefix.size())) != 0) {
+    return ParseStatus::bad_request;
+  }
+  if (available_bytes <= prefix.size()) return ParseStatus::partial;
+  position_ += prefix.size();
+  const char major = *position_++;
+  if (!is_digit(major)) return ParseStatus::bad_request;
+  if (position_ == end_) return ParseStatus::partial;
+  if (*position_ != '.') {
+    // A bare major version is how HTTP/2 and HTTP/3 are usually spelled.
+    const ParseStatus status = consume_line_end();
+    if (status != ParseStatus::complete) return status;
+    return major == '1' ? ParseStatus::bad_request : ParseStatus::version_not_supported;
+  }
+  ++position_;
+  if (position_ == end_) return ParseStatus::partial;
+  const char minor = *position_++;
+  if (!is_digit(minor)) return ParseStatus::bad_request;
+  const ParseStatus status = consume_line_end();
+  if (status != ParseStatus::complete) return status;
+  if (major != '1' || minor > '1') return ParseStatus::version_not_supported;
+  head_.version_minor = static_cast<std::uint8_t>(minor - '0');
+  return ParseStatus::complete;
+}
+
+// One "name: value" line, or the empty line that ends the head.
+ParseStatus Parser::parse_field_line(bool& head_ended) {
+  if (position_ == end_) return ParseStatus::partial;
+  if (*position_ == '\r' || *position_ == '\n') {
+    const ParseStatus status = consume_line_end();
+    head_ended = status == ParseStatus::complete;
+    return status;
+  }
+  // A line starting with SP or HT (obs-fold) ends up here with an empty name: RFC
+  // 9112 5.2 lets a server reject it, and whitespace before ':' must be (5.1).
+  const char* name_begin = position_;
+  while (position_ != end_ && has_class(*position_, token_class)) ++position_;
+  if (position_ == end_) return ParseStatus::partial;
+  if (position_ == name_begin || *position_ != ':') return ParseStatus::bad_request;
+  const std::string_view name{name_begin, static_cast<std::size_t>(position_ - name_begin)};
+  ++position_;
+
+  while (position_ != end_ && is_whitespace(*position_)) ++position_;
+  const char* value_begin = position_;
+  while (position_ != end_ && has_class(*position_, value_class)) ++position_;
+  const char* value_end = position_;
+  while (value_end != value_begin && is_whitespace(value_end[-1])) --value_end;
+  const ParseStatus status = consume_line_end();
+  if (status != ParseStatus::complete) return status;
+
+  if (head_.header_count == header_count_max_) return ParseStatus::head_too_large;
+  const std::string_view value{value_begin, static_cast<std::size_t>(value_end - value_begin)};
+  head_.headers[head_.header_count++] = Header{name, value};
+  return apply_field(name, value);
+}
+
+// Dispatching on length first keeps the common unknown field to one compare.
+ParseStatus Parser::apply_field(std::string_view name, std::string_view value) {
+  switch (name.size()) {
+    case 4:
+      if (!equals_lowercase(name, "host")) break;
+      // RFC 9112 3.2: two Host lines make the authority ambiguous.
+      if (head_.has_host) return ParseStatus::bad_request;
+      head_.has_host = true;
+      head_.host = value;
+      break;
+    case 7:
+      if (equals_lowercase(name, "referer") && head_.referer.empty()) head_.referer = value;
+      break;
+    case 10:
+      if (equals_lowercase(name, "connection")) return apply_connection(value);
+      if (equals_lowercase(name, "user-agent") && head_.user_agent.empty()) {
+        head_.user_agent = value;
+      }
+      break;
+    case 14:
+      if (equals_lowercase(name, "content-length")) return apply_content_length(value);
+      break;
+    case 17:
+      if (equals_lowercase(name, "transfer-encoding")) return apply_transfer_encoding(value);
+      break;
+    default:
+      break;
+  }
+  return ParseStatus::complete;
+}
+
+// Any doubt about the body length is a request-smuggling risk (RFC 9112 6.3), so
+// duplicates are refused even when equal, and so are lists and signs.
+ParseStatus Parser::apply_content_length(std::string_view value) {
+  if (head_.has_content_length || has_transfer_encoding_ || value.empty()) {
+    return ParseStatus::bad_request;
+  }
+  std::uint64_t length = 0;
+  constexpr std::uint64_t length_max = std::numeric_limits<std::uint64_t>::max();
+  for (const char byte : value) {
+    if (!is_digit(byte)) return ParseStatus::bad_request;
+    const auto digit = static_cast<std::uint64_t>(byte - '0');
+    if (length > (length_max - digit) / 10) return ParseStatus::bad_request;
+    length = length * 10 + digit;
+  }
+  head_.has_content_length = true;
+  head_.content_length = length;
+  return ParseStatus::complete;
+}
+
+// Codings may be split over several lines; finish() checks that chunked comes
+// last, exactly once. HTTP/1.0 has no chunked coding to frame the body with.
+ParseStatus Parser::apply_transfer_encoding(std::string_view value) {
+  if (head_.version_minor == 0 || head_.has_content_length) return ParseStatus::bad_request;
+  has_transfer_encoding_ = true;
+  bool saw_coding = false;
+  while (!value.empty()) {
+    const std::string_view element = next_list_element(value);
+    if (element.empty()) continue;
+    const std::string_view coding = trim_whitespace(element.substr(0, element.find(';')));
+    if (!is_token(coding)) return ParseStatus::bad_request;
+    // Compared whole: "chunked;x=1" is not the chunked coding, which has no parameters.
+    last_coding_chunked_ = equals_lowercase(element, "chunked");
+    if (last_coding_chunked_) ++chunked_count_;
+    saw_coding = true;
+  }
+  return saw_coding ? ParseStatus::complete : ParseStatus::bad_request;
+}
+
+ParseStatus Parser::apply_connection(std::string_view value) {
+  while (!value.empty()) {
+    const std::string_view option = next_list_element(value);
+    if (option.empty()) continue;
+    if (!is_token(option)) return ParseStatus::bad_request;
+    if (equals_lowercase(option, "close")) connection_close_ = true;
+    if (equals_lowercase(option, "keep-alive")) connection_keep_alive_ = true;
+  }
+  return ParseStatus::complete;
+}
+
+// Checks that need the whole head.
+ParseStatus Parser::finish() {
+  if (head_.version_minor == 1 && !head_.has_host) return ParseStatus::bad_request;
+  if (has_transfer_encoding_ && (!last_coding_chunked_ || chunked_count_ != 1)) {
+    return ParseStatus::bad_request;
+  }
+  head_.chunked = has_transfer_encoding_;
+  const bool persistent_by_default = head_.version_minor == 1;
+  head_.keep_alive = !connection_close_ && (persistent_by_default || connection_keep_alive_);
+  return ParseStatus::complete;
+}
+
+}  // namespace
+
+ParseResult parse_request_head(std::string_view input, RequestHead& head,
+                               const ParserLimits& limits) {
+  reset(head);
+  // Parsing only the first head_bytes_max bytes bounds the work per call, and
+  // a head that has not ended by then never will within the limit.
+  const std::size_t window_bytes = std::min(input.size(), limits.head_bytes_max);
+  const std::size_t header_count_max = std::min(limits.header_count_max, header_count_limit);
+  Parser parser(input.data(), input.data() + window_bytes, head, header_count_max);
+  ParseResult result;
+  result.status = parser.parse();
+  if (result.status == ParseStatus::partial && input.size() > limits.head_bytes_max) {
+    result.status = ParseStatus::head_too_large;
+  }
+  if (result.status == ParseStatus::complete) result.head_bytes = parser.consumed_bytes();
+  return result;
+}
+
+}  // namespace ringway::http

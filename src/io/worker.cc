@@ -1,0 +1,353 @@
+#include "ringway/io/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cstring>
+#include <ctime>
+
+#include "ringway/http/response_writer.h"
+#include "ringway/io/listener.h"
+#include "ringway/log/error_log.h"
+
+namespace ringway::io {
+
+namespace {
+
+constexpr unsigned ring_entries = 4096;
+constexpr std::uint16_t receive_group_id = 0;
+constexpr std::uint32_t receive_buffer_count = 1024;  // a power of two
+constexpr std::uint32_t receive_buffer_bytes = 4096;
+constexpr std::uint32_t timer_tick_ms = 100;
+constexpr std::size_t timer_slot_count = 1024;
+constexpr std::size_t access_log_buffer_bytes_max = 4 << 20;
+
+std::uint64_t monotonic_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
+}
+
+}  // namespace
+
+Worker::Worker(WorkerSettings settings)
+    : settings_(std::move(settings)),
+      input_pool_(settings_.config->limits.request_head_bytes + receive_buffer_bytes),
+      // A redirect's Location repeats the target, so room for a whole head plus headers.
+      output_pool_(settings_.config->limits.request_head_bytes + 8192),
+      timers_(monotonic_ms(), timer_tick_ms, timer_slot_count),
+      connections_(settings_.config->limits.connections_per_worker) {
+  parser_limits_.head_bytes_max = settings_.config->limits.request_head_bytes;
+  parser_limits_.header_count_max = settings_.config->limits.header_count;
+  for (std::uint32_t index = 0; index < connections_.size(); ++index) {
+    connections_[index].next_free = index + 1;
+    connections_[index].timer.owner = index;
+  }
+  accepting_.assign(settings_.listener_fds.size(), false);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  access_log_buffer_.reserve(64 * 1024);
+  access_log_writing_.reserve(64 * 1024);
+}
+
+Worker::~Worker() {
+  for (int fd : settings_.listener_fds) {
+    if (fd >= 0) close(fd);
+  }
+  for (Connection& connection : connections_) {
+    if (connection.fd >= 0) close(connection.fd);
+    if (connection.file_fd >= 0) close(connection.file_fd);
+  }
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+std::string Worker::open() {
+  if (settings_.cpu >= 0) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(settings_.cpu, &cpus);
+    pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
+  }
+  if (wake_fd_ < 0) return std::string("eventfd: ") + std::strerror(errno);
+  std::string error = ring_.open(ring_entries);
+  if (!error.empty()) return error;
+  error = receive_buffers_.open(ring_.raw(), receive_group_id, receive_buffer_count,
+                                receive_buffer_bytes);
+  if (!error.empty()) return error;
+  refresh_clock();
+  for (std::uint32_t index = 0; index < settings_.listener_fds.size(); ++index) prep_accept(index);
+  prep_wake_read();
+  return {};
+}
+
+void Worker::prep_accept(std::uint32_t listener_index) {
+  io_uring_sqe* submission = ring_.next_submission({OperationKind::accept, listener_index, 0});
+  // Multishot accept (5.19): one submission keeps producing connections.
+  io_uring_prep_multishot_accept(submission, settings_.listener_fds[listener_index], nullptr,
+                                 nullptr, SOCK_CLOEXEC);
+  accepting_[listener_index] = true;
+}
+
+void Worker::prep_wake_read() {
+  io_uring_sqe* submission = ring_.next_submission({OperationKind::wake, 0, 0});
+  io_uring_prep_read(submission, wake_fd_, &wake_value_, sizeof wake_value_, 0);
+}
+
+void Worker::request_stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  std::uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof one);
+  (void)ignored;
+}
+
+void Worker::run() {
+  for (;;) {
+    flush_access_log();
+    receive_buffers_.publish();
+    if (stopping_ && active_connections_ == 0 && !access_log_in_flight_) break;
+    std::uint64_t wait_ms = timers_.milliseconds_to_next_tick(now_ms_) + 1;
+    int result = ring_.submit_and_wait(wait_ms);
+    if (result < 0 && result != -EBUSY) {
+      log::write_line(log::Level::error, "worker: io_uring_enter: %s", std::strerror(-result));
+      break;
+    }
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_cqe* completion = nullptr;
+    io_uring_for_each_cqe(ring_.raw(), head, completion) {
+      dispatch(*completion);
+      ++seen;
+    }
+    io_uring_cq_advance(ring_.raw(), seen);
+    refresh_clock();
+    timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
+    if (stopping_ && now_ms_ >= stop_deadline_ms_) {
+      for (Connection& connection : connections_) {
+        if (connection.in_use && !connection.closing) close_connection(connection);
+      }
+    }
+  }
+  flush_access_log();
+}
+
+void Worker::refresh_clock() {
+  now_ms_ = monotonic_ms();
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  now_unix_ns_ = static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  if (now.tv_sec != date_second_) {
+    date_second_ = now.tv_sec;
+    http::format_http_date(now.tv_sec, date_);
+  }
+}
+
+Connection* Worker::connection_for(const io_uring_cqe& completion) {
+  Operation operation = Operation::unpack(completion.user_data);
+  if (operation.slot >= connections_.size()) return nullptr;
+  Connection& connection = connections_[operation.slot];
+  // A completion for an earlier tenant of this slot: that tenant is gone.
+  if (!connection.in_use || connection.generation != operation.generation) return nullptr;
+  return &connection;
+}
+
+void Worker::dispatch(const io_uring_cqe& completion) {
+  Operation operation = Operation::unpack(completion.user_data);
+  switch (operation.kind) {
+    case OperationKind::accept:
+      on_accept(operation.slot, completion);
+      return;
+    case OperationKind::wake:
+      on_wake(completion);
+      return;
+    case OperationKind::log_write:
+      on_log_write(completion);
+      return;
+    case OperationKind::ignored:
+      return;
+    default:
+      break;
+  }
+  Connection* connection = connection_for(completion);
+  assert(connection != nullptr && "every connection operation completes before its slot is freed");
+  if (connection == nullptr) return;
+  switch (operation.kind) {
+    case OperationKind::receive:
+      on_receive(*connection, completion);
+      break;
+    case OperationKind::send:
+      on_send(*connection, completion);
+      break;
+    case OperationKind::file_open:
+      on_file_open(*connection, completion);
+      break;
+    case OperationKind::file_read:
+      on_file_read(*connection, completion);
+      break;
+    case OperationKind::file_close:
+      on_file_close(*connection);
+      break;
+    case OperationKind::socket_close:
+      on_socket_close(*connection);
+      break;
+    default:
+      break;
+  }
+}
+
+void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& completion) {
+  if (!(completion.flags & IORING_CQE_F_MORE)) {
+    accepting_[listener_index] = false;
+    if (!stopping_) prep_accept(listener_index);
+  }
+  if (completion.res < 0) {
+    if (completion.res != -ECANCELED) {
+      log::write_line(log::Level::error, "accept: %s", std::strerror(-completion.res));
+    }
+    return;
+  }
+  int fd = completion.res;
+  if (stopping_ || free_head_ >= connections_.size()) {
+    // Full: refuse now, cleanly, instead of accepting work we cannot hold.
+    close(fd);
+    if (!stopping_ && (refused_connections_++ & 1023) == 0) {
+      log::write_line(log::Level::warning,
+                      "connection limit (%u per worker) reached: refusing new connections",
+                      settings_.config->limits.connections_per_worker);
+    }
+    return;
+  }
+  std::uint32_t slot = free_head_;
+  Connection& connection = connections_[slot];
+  free_head_ = connection.next_free;
+  std::uint32_t generation = connection.generation;
+  connection = Connection{};
+  connection.generation = generation;
+  connection.timer.owner = slot;
+  connection.fd = fd;
+  connection.in_use = true;
+  ++active_connections_;
+  if (settings_.access_log_fd >= 0) {
+    std::string peer = peer_address_text(fd);
+    std::memcpy(connection.remote_ip, peer.data(), std::min(peer.size(), sizeof connection.remote_ip - 1));
+  }
+  connection.head_started_ms = now_ms_;
+  timers_.schedule(connection.timer, now_ms_ + settings_.config->timeouts.request_head_ms);
+  prep_receive(connection);
+}
+
+void Worker::on_wake(const io_uring_cqe& completion) {
+  (void)completion;
+  if (stop_requested_.load(std::memory_order_acquire)) {
+    if (!stopping_) begin_stop();
+    return;
+  }
+  prep_wake_read();
+}
+
+void Worker::begin_stop() {
+  stopping_ = true;
+  stop_deadline_ms_ = now_ms_ + settings_.config->timeouts.shutdown_ms;
+  for (std::uint32_t index = 0; index < settings_.listener_fds.size(); ++index) {
+    if (!accepting_[index]) continue;
+    io_uring_sqe* submission = ring_.next_submission({OperationKind::ignored, 0, 0});
+    io_uring_prep_cancel_fd(submission, settings_.listener_fds[index], IORING_ASYNC_CANCEL_ALL);
+  }
+  for (Connection& connection : connections_) {
+    if (!connection.in_use || connection.closing) continue;
+    bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0;
+    if (busy) {
+      connection.close_after_send = true;  // finish the response in flight, then close
+    } else {
+      close_connection(connection);
+    }
+  }
+}
+
+void Worker::on_timer(TimerNode& node) {
+  Connection& connection = connections_[node.owner];
+  if (!connection.in_use || connection.closing) return;
+  if (node.deadline_ms > now_ms_) {
+    timers_.schedule(node, node.deadline_ms);
+    return;
+  }
+  if (connection.sending || connection.awaiting_file) {
+    // A response is on its way; a slow reader is bounded by the keepalive time.
+    timers_.schedule(node, now_ms_ + settings_.config->timeouts.keepalive_ms);
+    return;
+  }
+  close_connection(connection);
+}
+
+void Worker::close_connection(Connection& connection) {
+  if (connection.closing) return;
+  connection.closing = true;
+  TimerWheel::cancel(connection.timer);
+  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
+  if (connection.receiving || connection.sending) {
+    // A multishot receive holds the socket open: cancel it before closing.
+    io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
+    io_uring_prep_cancel_fd(cancel, connection.fd, IORING_ASYNC_CANCEL_ALL);
+    cancel->flags |= IOSQE_IO_HARDLINK;
+  }
+  io_uring_sqe* submission =
+      ring_.next_submission({OperationKind::socket_close, slot, connection.generation});
+  io_uring_prep_close(submission, connection.fd);
+}
+
+void Worker::on_socket_close(Connection& connection) {
+  connection.fd = -1;
+  release_if_done(connection);
+}
+
+void Worker::release_if_done(Connection& connection) {
+  if (connection.fd >= 0 || connection.receiving || connection.sending || connection.file_busy) {
+    return;
+  }
+  if (connection.input != nullptr) input_pool_.give_back(connection.input);
+  if (connection.output != nullptr) output_pool_.give_back(connection.output);
+  connection.input = nullptr;
+  connection.output = nullptr;
+  connection.in_use = false;
+  ++connection.generation;
+  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
+  connection.next_free = free_head_;
+  free_head_ = slot;
+  --active_connections_;
+}
+
+void Worker::flush_access_log() {
+  if (access_log_in_flight_ || access_log_buffer_.empty() || settings_.access_log_fd < 0) return;
+  access_log_writing_.swap(access_log_buffer_);
+  access_log_buffer_.clear();
+  access_log_written_bytes_ = 0;
+  access_log_in_flight_ = true;
+  io_uring_sqe* submission = ring_.next_submission({OperationKind::log_write, 0, 0});
+  // Offset -1: the file position, so O_APPEND files and pipes both work (5.6).
+  io_uring_prep_write(submission, settings_.access_log_fd, access_log_writing_.data(),
+                      static_cast<unsigned>(access_log_writing_.size()), static_cast<__u64>(-1));
+}
+
+void Worker::on_log_write(const io_uring_cqe& completion) {
+  if (completion.res < 0) {
+    log::write_line(log::Level::error, "access log write: %s", std::strerror(-completion.res));
+    access_log_writing_.clear();
+  } else {
+    access_log_written_bytes_ += static_cast<std::size_t>(completion.res);
+  }
+  if (completion.res > 0 && access_log_written_bytes_ < access_log_writing_.size()) {
+    std::size_t rest = access_log_writing_.size() - access_log_written_bytes_;
+    io_uring_sqe* submission = ring_.next_submission({OperationKind::log_write, 0, 0});
+    io_uring_prep_write(submission, settings_.access_log_fd,
+                        access_log_writing_.data() + access_log_written_bytes_,
+                        static_cast<unsigned>(rest), static_cast<__u64>(-1));
+    return;
+  }
+  access_log_writing_.clear();
+  access_log_in_flight_ = false;
+  if (access_log_buffer_.size() > access_log_buffer_bytes_max) access_log_buffer_.clear();
+}
+
+}  // namespace ringway::io

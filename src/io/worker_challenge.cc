@@ -1,0 +1,128 @@
+// Serving ACME HTTP-01 challenge files through the ring: open, read, close,
+// never a blocking call on the worker.
+#include <fcntl.h>
+#include <linux/openat2.h>
+
+#include <cstring>
+
+#include "ringway/acme/challenge.h"
+#include "ringway/http/response_writer.h"
+#include "ringway/io/worker.h"
+#include "ringway/log/error_log.h"
+
+namespace ringway::io {
+
+namespace {
+
+constexpr std::size_t challenge_file_bytes_max = 4096;
+constexpr std::size_t challenge_path_bytes_max = 320;
+
+// RESOLVE_BENEATH (5.6): even a symlink cannot lead outside the webroot.
+const open_how challenge_open_how = {O_RDONLY | O_CLOEXEC, 0, RESOLVE_BENEATH};
+
+}  // namespace
+
+// The file's bytes are read into the tail of the output chunk; the response is
+// then written at its front, so no other buffer is needed.
+static char* file_area(char* output, std::size_t chunk_bytes) {
+  return output + chunk_bytes - challenge_file_bytes_max - 1;
+}
+
+void Worker::start_challenge(Connection& connection, const http::RequestHead& head,
+                             std::string_view token) {
+  (void)head;
+  http::OutputArea out = output_area(connection);
+  char* path = file_area(out.data, out.capacity) - challenge_path_bytes_max;
+  std::string_view directory = acme::challenge_prefix.substr(1);  // relative to the webroot
+  std::memcpy(path, directory.data(), directory.size());
+  std::memcpy(path + directory.size(), token.data(), token.size());
+  path[directory.size() + token.size()] = '\0';
+
+  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
+  io_uring_sqe* submission =
+      ring_.next_submission({OperationKind::file_open, slot, connection.generation});
+  io_uring_prep_openat2(submission, settings_.webroot_fd, path,
+                        const_cast<open_how*>(&challenge_open_how));
+  connection.awaiting_file = true;
+  connection.file_busy = true;
+  connection.paused = true;
+}
+
+void Worker::on_file_open(Connection& connection, const io_uring_cqe& completion) {
+  connection.file_busy = false;
+  if (completion.res < 0) {
+    if (connection.closing) {
+      release_if_done(connection);
+      return;
+    }
+    if (completion.res != -ENOENT) {
+      log::write_line(log::Level::error, "challenge file %.*s: %s",
+                      static_cast<int>(connection.pending.target.size()),
+                      connection.pending.target.data(), std::strerror(-completion.res));
+    }
+    finish_challenge(connection, 404, {});
+    return;
+  }
+  connection.file_fd = completion.res;
+  connection.file_busy = true;
+  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
+  io_uring_sqe* submission =
+      ring_.next_submission({OperationKind::file_read, slot, connection.generation});
+  // One byte more than allowed, to tell a file that is too large.
+  io_uring_prep_read(submission, connection.file_fd,
+                     file_area(connection.output, output_pool_.chunk_bytes()),
+                     challenge_file_bytes_max + 1, 0);
+}
+
+void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion) {
+  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
+  io_uring_sqe* submission =
+      ring_.next_submission({OperationKind::file_close, slot, connection.generation});
+  io_uring_prep_close(submission, connection.file_fd);
+  connection.file_fd = -1;
+  if (connection.closing) return;
+  if (completion.res < 0 ||
+      static_cast<std::size_t>(completion.res) > challenge_file_bytes_max) {
+    log::write_line(log::Level::error, "challenge file %.*s: %s",
+                    static_cast<int>(connection.pending.target.size()),
+                    connection.pending.target.data(),
+                    completion.res < 0 ? std::strerror(-completion.res) : "larger than 4096 bytes");
+    finish_challenge(connection, completion.res < 0 ? 404 : 500, {});
+    return;
+  }
+  finish_challenge(connection, 200,
+                   {file_area(connection.output, output_pool_.chunk_bytes()),
+                    static_cast<std::size_t>(completion.res)});
+}
+
+void Worker::on_file_close(Connection& connection) {
+  connection.file_busy = false;
+  if (connection.closing) release_if_done(connection);
+}
+
+void Worker::finish_challenge(Connection& connection, int status, std::string_view body) {
+  PendingRequest& request = connection.pending;
+  http::OutputArea out = output_area(connection);
+  http::ResponseOptions options{{date_, sizeof date_}, request.keep_alive, request.head_only};
+  bool written = status == 200 ? http::write_plain_ok(out, options, body)
+                               : http::write_status(out, options, status);
+  connection.awaiting_file = false;
+  connection.paused = false;
+  if (!written) {
+    close_connection(connection);
+    return;
+  }
+  connection.output_bytes = static_cast<std::uint32_t>(out.size);
+  std::uint64_t body_bytes = request.head_only ? 0
+                             : status == 200   ? body.size()
+                                               : http::status_body_bytes(status);
+  log_access(connection, request, status, body_bytes);
+  if (!request.keep_alive) connection.close_after_send = true;
+  // The challenge request leaves the input; what a pipelining client sent after it stays.
+  std::uint32_t rest = connection.input_bytes - request.head_bytes;
+  std::memmove(connection.input, connection.input + request.head_bytes, rest);
+  connection.input_bytes = rest;
+  consume_input(connection, connection.input_view(), true);
+}
+
+}  // namespace ringway::io

@@ -1,0 +1,277 @@
+// The plain-HTTP front end of a worker: receive, parse, route, respond.
+#include <cassert>
+#include <cstring>
+
+#include "ringway/http/response_writer.h"
+#include "ringway/io/worker.h"
+#include "ringway/log/access_log.h"
+#include "ringway/proxy/router.h"
+
+namespace ringway::io {
+
+namespace {
+
+int status_for(http::ParseStatus status) {
+  switch (status) {
+    case http::ParseStatus::head_too_large:
+      return 431;
+    case http::ParseStatus::version_not_supported:
+      return 505;
+    default:
+      return 400;
+  }
+}
+
+// The request a challenge waits on moved from base to new_base: move its views along.
+void rebase(PendingRequest& request, const char* base, const char* new_base) {
+  for (std::string_view* view : {&request.method, &request.target, &request.host,
+                                 &request.user_agent, &request.referer}) {
+    if (view->data() != nullptr) *view = {new_base + (view->data() - base), view->size()};
+  }
+}
+
+std::uint32_t slot_of(const Connection& connection, const std::vector<Connection>& all) {
+  return static_cast<std::uint32_t>(&connection - all.data());
+}
+
+}  // namespace
+
+void Worker::prep_receive(Connection& connection) {
+  io_uring_sqe* submission = ring_.next_submission(
+      {OperationKind::receive, slot_of(connection, connections_), connection.generation});
+  // Multishot receive (6.0) into the provided-buffer ring: armed once per
+  // connection, and the kernel only picks a buffer when bytes arrive.
+  io_uring_prep_recv_multishot(submission, connection.fd, nullptr, 0, 0);
+  submission->flags |= IOSQE_BUFFER_SELECT;
+  submission->buf_group = receive_buffers_.group_id();
+  connection.receiving = true;
+}
+
+void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) {
+  bool more = completion.flags & IORING_CQE_F_MORE;
+  if (!more) connection.receiving = false;
+  std::string_view data;
+  if (completion.res > 0) {
+    auto buffer_id = static_cast<std::uint16_t>(completion.flags >> IORING_CQE_BUFFER_SHIFT);
+    data = receive_buffers_.data(buffer_id, static_cast<std::size_t>(completion.res));
+    if (!connection.closing && !connection.lingering && !connection.close_after_send) {
+      consume_input(connection, data, false);
+    }
+    receive_buffers_.recycle(buffer_id);
+  } else if (completion.res == -ENOBUFS) {
+    // Every receive buffer is taken: the bytes wait in the socket until we re-arm.
+  } else if (!connection.closing) {
+    close_connection(connection);  // end of stream or a socket error
+  }
+  if (connection.closing) {
+    release_if_done(connection);
+  } else if (!connection.receiving) {
+    prep_receive(connection);
+  }
+}
+
+void Worker::consume_input(Connection& connection, std::string_view data, bool data_is_owned) {
+  if (connection.input_bytes > 0 && !data_is_owned) {
+    // Earlier bytes are waiting: this data continues them.
+    std::size_t room = input_pool_.chunk_bytes() - connection.input_bytes;
+    if (data.size() > room) {
+      close_connection(connection);  // a client far ahead of us while we could not answer
+      return;
+    }
+    std::memcpy(connection.input + connection.input_bytes, data.data(), data.size());
+    connection.input_bytes += static_cast<std::uint32_t>(data.size());
+    data = connection.input_view();
+    data_is_owned = true;
+  }
+  if (connection.paused) return;
+  std::size_t offset = 0;
+  while (offset < data.size() && !connection.close_after_send && !connection.paused) {
+    std::string_view request = data.substr(offset);
+    http::ParseResult result = http::parse_request_head(request, head_, parser_limits_);
+    if (result.status == http::ParseStatus::partial) break;
+    bool answered = result.status == http::ParseStatus::complete
+                        ? answer(connection, head_, request.substr(0, result.head_bytes))
+                        : answer_error(connection, result.status);
+    if (!answered) break;  // paused: this request is answered later
+    offset += result.head_bytes;
+  }
+  std::string_view leftover = data.substr(offset);
+  if (connection.close_after_send) leftover = {};
+  if (!keep_leftover(connection, leftover)) return;
+  if (!connection.closing) {
+    flush_output(connection);
+    schedule_idle_timer(connection);
+  }
+}
+
+bool Worker::keep_leftover(Connection& connection, std::string_view leftover) {
+  if (leftover.empty()) {
+    if (connection.input != nullptr) input_pool_.give_back(connection.input);
+    connection.input = nullptr;
+    connection.input_bytes = 0;
+    connection.head_started_ms = 0;
+    return true;
+  }
+  if (connection.input == nullptr) connection.input = input_pool_.take();
+  if (leftover.size() > input_pool_.chunk_bytes()) {
+    close_connection(connection);
+    return false;
+  }
+  if (connection.head_started_ms == 0) connection.head_started_ms = now_ms_;
+  if (connection.awaiting_file) rebase(connection.pending, leftover.data(), connection.input);
+  std::memmove(connection.input, leftover.data(), leftover.size());
+  connection.input_bytes = static_cast<std::uint32_t>(leftover.size());
+  return true;
+}
+
+http::OutputArea Worker::output_area(Connection& connection) {
+  if (connection.output == nullptr) connection.output = output_pool_.take();
+  return {connection.output, connection.output_bytes, output_pool_.chunk_bytes()};
+}
+
+bool Worker::answer(Connection& connection, const http::RequestHead& head,
+                    std::string_view request) {
+  proxy::FrontDecision decision = proxy::route_front(head);
+  bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
+  PendingRequest logged{head.method_text, head.target, head.host, head.user_agent, head.referer,
+                        head.version_minor, keep_alive, head.method == http::Method::head,
+                        static_cast<std::uint32_t>(request.size()), now_unix_ns_};
+  if (decision.action == proxy::FrontAction::challenge) {
+    if (connection.output_bytes > 0) {
+      connection.paused = true;  // one file read at a time, once earlier responses are out
+      return false;
+    }
+    connection.pending = logged;
+    start_challenge(connection, head, decision.token);
+    return false;
+  }
+  http::OutputArea out = output_area(connection);
+  http::ResponseOptions options{{date_, sizeof date_}, keep_alive, logged.head_only};
+  int status = 301;
+  bool written = false;
+  switch (decision.action) {
+    case proxy::FrontAction::redirect:
+      written = http::write_redirect(out, options, decision.host,
+                                     settings_.config->http.redirect_port, decision.target);
+      break;
+    case proxy::FrontAction::not_found:
+      status = 404;
+      break;
+    case proxy::FrontAction::method_not_allowed:
+      status = 405;
+      break;
+    default:
+      status = 400;
+      options.keep_alive = keep_alive = false;
+      break;
+  }
+  if (status != 301) written = http::write_status(out, options, status);
+  if (!written) {
+    connection.paused = connection.output_bytes > 0;  // wait for room, then answer again
+    if (!connection.paused) close_connection(connection);
+    return false;
+  }
+  connection.output_bytes = static_cast<std::uint32_t>(out.size);
+  std::uint64_t body_bytes = logged.head_only ? 0
+                             : status == 301  ? http::redirect_body_bytes()
+                                              : http::status_body_bytes(status);
+  log_access(connection, logged, status, body_bytes);
+  if (!keep_alive) connection.close_after_send = true;
+  return true;
+}
+
+bool Worker::answer_error(Connection& connection, http::ParseStatus parse_status) {
+  int status = status_for(parse_status);
+  http::OutputArea out = output_area(connection);
+  http::ResponseOptions options{{date_, sizeof date_}, false, false};
+  if (!http::write_status(out, options, status)) {
+    connection.paused = connection.output_bytes > 0;
+    if (!connection.paused) close_connection(connection);
+    return false;
+  }
+  connection.output_bytes = static_cast<std::uint32_t>(out.size);
+  PendingRequest unparsed;
+  unparsed.start_unix_ns = now_unix_ns_;
+  log_access(connection, unparsed, status, http::status_body_bytes(status));
+  connection.close_after_send = true;
+  return true;
+}
+
+void Worker::flush_output(Connection& connection) {
+  if (connection.sending || connection.closing) return;
+  if (connection.output_sent_bytes >= connection.output_bytes) {
+    if (connection.output_bytes > 0 || connection.close_after_send) after_output_drained(connection);
+    return;
+  }
+  io_uring_sqe* submission = ring_.next_submission(
+      {OperationKind::send, slot_of(connection, connections_), connection.generation});
+  io_uring_prep_send(submission, connection.fd, connection.output + connection.output_sent_bytes,
+                     connection.output_bytes - connection.output_sent_bytes, MSG_NOSIGNAL);
+  connection.sending = true;
+}
+
+void Worker::on_send(Connection& connection, const io_uring_cqe& completion) {
+  connection.sending = false;
+  if (connection.closing) {
+    release_if_done(connection);
+    return;
+  }
+  if (completion.res <= 0) {
+    close_connection(connection);
+    return;
+  }
+  connection.output_sent_bytes += static_cast<std::uint32_t>(completion.res);
+  flush_output(connection);
+}
+
+void Worker::after_output_drained(Connection& connection) {
+  connection.output_bytes = 0;
+  connection.output_sent_bytes = 0;
+  if (connection.output != nullptr) output_pool_.give_back(connection.output);
+  connection.output = nullptr;
+  if (connection.close_after_send && !connection.awaiting_file) {
+    if (connection.lingering) return;
+    // Shut our side and drain the client briefly, so unread request bytes do
+    // not make the kernel reset the connection before the response arrives.
+    connection.lingering = true;
+    io_uring_sqe* submission = ring_.next_submission({OperationKind::ignored, 0, 0});
+    io_uring_prep_shutdown(submission, connection.fd, SHUT_WR);
+    timers_.schedule(connection.timer, now_ms_ + 2000);
+    if (stopping_) close_connection(connection);
+    return;
+  }
+  if (connection.paused && !connection.awaiting_file) {
+    connection.paused = false;
+    consume_input(connection, connection.input_view(), true);
+  }
+}
+
+void Worker::schedule_idle_timer(Connection& connection) {
+  if (connection.lingering || connection.closing) return;
+  std::uint64_t deadline_ms =
+      connection.input_bytes > 0
+          ? connection.head_started_ms + settings_.config->timeouts.request_head_ms
+          : now_ms_ + settings_.config->timeouts.keepalive_ms;
+  // Moving a deadline later needs no relinking: the wheel re-checks on expiry.
+  if (connection.timer.linked() && connection.timer.deadline_ms <= deadline_ms) {
+    connection.timer.deadline_ms = deadline_ms;
+  } else {
+    timers_.schedule(connection.timer, deadline_ms);
+  }
+}
+
+void Worker::log_access(const Connection& connection, const PendingRequest& request, int status,
+                        std::uint64_t body_bytes) {
+  if (settings_.access_log_fd < 0) return;
+  log::AccessEntry entry{connection.remote_ip, request.method,       request.target,
+                         request.version_minor, request.host,        request.user_agent,
+                         request.referer,       status,              body_bytes,
+                         request.start_unix_ns, now_unix_ns_ - request.start_unix_ns};
+  if (settings_.config->access_log.format == config::AccessLogFormat::json) {
+    log::append_json(entry, access_log_buffer_);
+  } else {
+    log::append_combined(entry, access_log_buffer_);
+  }
+}
+
+}  // namespace ringway::io

@@ -1,0 +1,435 @@
+#include "ringway/config/config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace ringway::config {
+namespace {
+
+constexpr std::string_view http_section = R"([http]
+listen = ["0.0.0.0:80"]
+acme_webroot = "/srv/acme"
+)";
+
+LoadResult parse(std::string_view text) { return parse_config(text, "test.toml"); }
+
+// A valid config with `extra` appended after the [http] section.
+LoadResult parse_with(std::string_view extra) {
+  return parse(std::string(http_section) + std::string(extra));
+}
+
+// The only error of `result`, or a failure when there is not exactly one.
+std::string only_error(const LoadResult& result) {
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.errors.size(), 1u) << ::testing::PrintToString(result.errors);
+  return result.errors.empty() ? std::string() : result.errors.front();
+}
+
+TEST(ParseConfig, MinimalConfigKeepsDefaults) {
+  LoadResult result = parse(http_section);
+  ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
+  const Config& config = result.config;
+  EXPECT_EQ(config.source, "test.toml");
+  EXPECT_EQ(config.workers, 0u);
+  ASSERT_EQ(config.http.listen.size(), 1u);
+  EXPECT_EQ(config.http.listen[0].text, "0.0.0.0:80");
+  EXPECT_EQ(config.http.acme_webroot, "/srv/acme");
+  EXPECT_EQ(config.http.redirect_port, 443);
+  EXPECT_EQ(config.timeouts.request_head_ms, 10000u);
+  EXPECT_EQ(config.timeouts.keepalive_ms, 75000u);
+  EXPECT_EQ(config.timeouts.shutdown_ms, 10000u);
+  EXPECT_EQ(config.limits.connections_per_worker, 16384u);
+  EXPECT_EQ(config.limits.request_head_bytes, 16384u);
+  EXPECT_EQ(config.limits.header_count, 64u);
+  EXPECT_TRUE(config.access_log.enabled);
+  EXPECT_EQ(config.access_log.path, "-");
+  EXPECT_EQ(config.access_log.format, AccessLogFormat::combined);
+}
+
+TEST(ParseConfig, ReadsEveryKey) {
+  LoadResult result = parse(R"(workers = 12
+[http]
+listen = ["192.0.2.7:8080", "[2001:db8::5]:8080"]
+acme_webroot = "/var/www/html"
+redirect_port = 8443
+[timeouts]
+request_head = "500ms"
+keepalive = "2m"
+shutdown = 30
+[limits]
+connections_per_worker = 1000
+request_head_bytes = 8192
+header_count = 32
+[log]
+access = "/var/log/ringway/access.log"
+format = "json"
+)");
+  ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
+  const Config& config = result.config;
+  EXPECT_EQ(config.workers, 12u);
+  ASSERT_EQ(config.http.listen.size(), 2u);
+  EXPECT_EQ(config.http.listen[0].text, "192.0.2.7:8080");
+  EXPECT_EQ(config.http.listen[1].text, "[2001:db8::5]:8080");
+  EXPECT_EQ(config.http.acme_webroot, "/var/www/html");
+  EXPECT_EQ(config.http.redirect_port, 8443);
+  EXPECT_EQ(config.timeouts.request_head_ms, 500u);
+  EXPECT_EQ(config.timeouts.keepalive_ms, 120000u);
+  EXPECT_EQ(config.timeouts.shutdown_ms, 30000u);
+  EXPECT_EQ(config.limits.connections_per_worker, 1000u);
+  EXPECT_EQ(config.limits.request_head_bytes, 8192u);
+  EXPECT_EQ(config.limits.header_count, 32u);
+  EXPECT_TRUE(config.access_log.enabled);
+  EXPECT_EQ(config.access_log.path, "/var/log/ringway/access.log");
+  EXPECT_EQ(config.access_log.format, AccessLogFormat::json);
+}
+
+TEST(ParseConfig, DottedKeysAreTheSameAsSections) {
+  LoadResult result = parse(R"(http.listen = ["127.0.0.1:80"]
+http.acme_webroot = "/w"
+log.format = "json"
+)");
+  ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
+  EXPECT_EQ(result.config.http.acme_webroot, "/w");
+  EXPECT_EQ(result.config.access_log.format, AccessLogFormat::json);
+}
+
+TEST(ParseConfig, Workers) {
+  EXPECT_EQ(parse(R"(workers = "auto")" "\n" + std::string(http_section)).config.workers, 0u);
+  EXPECT_EQ(parse("workers = 1\n" + std::string(http_section)).config.workers, 1u);
+  EXPECT_EQ(parse("workers = 1024\n" + std::string(http_section)).config.workers, 1024u);
+  for (std::string_view bad : {"0", "1025", "-3", R"("many")"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(only_error(parse("workers = " + std::string(bad) + "\n" + std::string(http_section))),
+              "test.toml:1:11: workers: must be \"auto\" or an integer from 1 to 1024");
+  }
+  EXPECT_EQ(only_error(parse("workers = true\n" + std::string(http_section))),
+            "test.toml:1:11: workers: expected \"auto\" or an integer, got a boolean");
+}
+
+struct DurationCase {
+  std::string_view text;
+  std::uint32_t expected_ms;  // 0: an error is expected
+  std::string_view error;
+};
+
+TEST(ParseConfig, Durations) {
+  const DurationCase cases[] = {
+      {R"("500ms")", 500, ""},
+      {R"("10s")", 10000, ""},
+      {R"("2m")", 120000, ""},
+      {R"("1h")", 3600000, ""},
+      {R"("24h")", 86400000, ""},
+      {R"("86400000ms")", 86400000, ""},
+      {"30", 30000, ""},
+      {R"("0s")", 0, "must be more than 0"},
+      {"0", 0, "must be more than 0"},
+      {"-5", 0, "must be more than 0"},
+      {R"("25h")", 0, "must be at most 24h"},
+      {"86401", 0, "must be at most 24h"},
+      {R"("99999999999999999999s")", 0, "must be at most 24h"},
+      {R"("10")", 0, R"(expected an integer with a unit ms, s, m or h, like "10s")"},
+      {R"("10 s")", 0, R"(expected an integer with a unit ms, s, m or h, like "10s")"},
+      {R"("-5s")", 0, R"(expected an integer with a unit ms, s, m or h, like "10s")"},
+      {R"("1.5s")", 0, R"(expected an integer with a unit ms, s, m or h, like "10s")"},
+      {R"("10d")", 0, R"(expected an integer with a unit ms, s, m or h, like "10s")"},
+      {R"("s")", 0, R"(expected an integer with a unit ms, s, m or h, like "10s")"},
+      {"1.5", 0, R"(expected a duration like "10s" or an integer of seconds, got a float)"},
+  };
+  for (const DurationCase& test : cases) {
+    SCOPED_TRACE(test.text);
+    LoadResult result = parse_with("[timeouts]\nkeepalive = " + std::string(test.text) + "\n");
+    if (test.expected_ms != 0) {
+      ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
+      EXPECT_EQ(result.config.timeouts.keepalive_ms, test.expected_ms);
+    } else {
+      EXPECT_EQ(only_error(result), "test.toml:5:13: timeouts.keepalive: " + std::string(test.error));
+    }
+  }
+}
+
+TEST(ParseConfig, LimitBounds) {
+  struct LimitCase {
+    std::string_view key;
+    std::string_view bad_value;
+    std::string_view range;
+  };
+  const LimitCase cases[] = {
+      {"connections_per_worker", "0", "1 to 1048576"},
+      {"connections_per_worker", "1048577", "1 to 1048576"},
+      {"request_head_bytes", "1023", "1024 to 1048576"},
+      {"request_head_bytes", "1048577", "1024 to 1048576"},
+      {"header_count", "0", "1 to 64"},
+      {"header_count", "65", "1 to 64"},
+  };
+  for (const LimitCase& test : cases) {
+    SCOPED_TRACE(std::string(test.key) + " = " + std::string(test.bad_value));
+    std::string line = std::string(test.key) + " = " + std::string(test.bad_value) + "\n";
+    std::string column = std::to_string(test.key.size() + 4);
+    EXPECT_EQ(only_error(parse_with("[limits]\n" + line)),
+              "test.toml:5:" + column + ": limits." + std::string(test.key) + ": must be from " +
+                  std::string(test.range));
+  }
+  EXPECT_EQ(only_error(parse_with("[limits]\nheader_count = \"64\"\n")),
+            "test.toml:5:16: limits.header_count: expected an integer, got a string");
+  EXPECT_EQ(only_error(parse_with("[limits]\nrequest_head_bytes = 2048.0\n")),
+            "test.toml:5:22: limits.request_head_bytes: expected an integer, got a float");
+}
+
+TEST(ParseConfig, RedirectPort) {
+  EXPECT_EQ(parse(std::string(http_section) + "redirect_port = 65535\n").config.http.redirect_port,
+            65535);
+  EXPECT_EQ(only_error(parse(std::string(http_section) + "redirect_port = 0\n")),
+            "test.toml:4:17: http.redirect_port: must be from 1 to 65535");
+  EXPECT_EQ(only_error(parse(std::string(http_section) + "redirect_port = 65536\n")),
+            "test.toml:4:17: http.redirect_port: must be from 1 to 65535");
+}
+
+TEST(ParseConfig, AccessLog) {
+  auto access = [](std::string_view value) {
+    return parse_with("[log]\naccess = " + std::string(value) + "\n");
+  };
+  EXPECT_EQ(access(R"("-")").config.access_log.path, "-");
+  EXPECT_EQ(access(R"("stdout")").config.access_log.path, "-");
+  EXPECT_TRUE(access(R"("stdout")").config.access_log.enabled);
+  EXPECT_FALSE(access(R"("off")").config.access_log.enabled);
+  EXPECT_EQ(access(R"("/log/a.log")").config.access_log.path, "/log/a.log");
+  EXPECT_EQ(only_error(access(R"("logs/a.log")")),
+            "test.toml:5:10: log.access: must be \"-\", \"stdout\", \"off\" or an absolute path");
+  EXPECT_EQ(only_error(access("false")),
+            "test.toml:5:10: log.access: expected a string, got a boolean");
+  EXPECT_EQ(only_error(parse_with("[log]\nformat = \"xml\"\n")),
+            "test.toml:5:10: log.format: must be \"combined\" or \"json\"");
+}
+
+TEST(ParseConfig, ListenIpv4IntoSockaddr) {
+  LoadResult result = parse("[http]\nlisten = [\"192.0.2.7:8080\"]\nacme_webroot = \"/w\"\n");
+  ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
+  const ListenAddress& listen = result.config.http.listen.at(0);
+  EXPECT_FALSE(listen.ipv6);
+  ASSERT_EQ(listen.address_length, sizeof(sockaddr_in));
+  const auto* ipv4 = reinterpret_cast<const sockaddr_in*>(&listen.address);
+  EXPECT_EQ(ipv4->sin_family, AF_INET);
+  EXPECT_EQ(ntohs(ipv4->sin_port), 8080);
+  EXPECT_EQ(ntohl(ipv4->sin_addr.s_addr), 0xC0000207u);
+}
+
+TEST(ParseConfig, ListenIpv6IntoSockaddr) {
+  LoadResult result = parse("[http]\nlisten = [\"[2001:db8::5]:443\", \"[::]:80\"]\nacme_webroot = \"/w\"\n");
+  ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
+  const ListenAddress& listen = result.config.http.listen.at(0);
+  EXPECT_TRUE(listen.ipv6);
+  ASSERT_EQ(listen.address_length, sizeof(sockaddr_in6));
+  const auto* ipv6 = reinterpret_cast<const sockaddr_in6*>(&listen.address);
+  EXPECT_EQ(ipv6->sin6_family, AF_INET6);
+  EXPECT_EQ(ntohs(ipv6->sin6_port), 443);
+  const unsigned char expected[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5};
+  EXPECT_EQ(std::memcmp(&ipv6->sin6_addr, expected, sizeof expected), 0);
+  const auto* any = reinterpret_cast<const sockaddr_in6*>(&result.config.http.listen.at(1).address);
+  EXPECT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&any->sin6_addr));
+}
+
+TEST(ParseConfig, BadListenAddresses) {
+  struct ListenCase {
+    std::string_view text;
+    std::string_view error;
+  };
+  const ListenCase cases[] = {
+      {"localhost:80", R"("localhost" is not a numeric IPv4 address (IPv6 needs brackets))"},
+      {"::1:80", R"("::1" is not a numeric IPv4 address (IPv6 needs brackets))"},
+      {"1.2.3:80", R"("1.2.3" is not a numeric IPv4 address (IPv6 needs brackets))"},
+      {"[fe80::1%eth0]:80", R"("fe80::1%eth0" is not a numeric IPv6 address)"},
+      {"[::1]", R"(expected "IPv4:port" or "[IPv6]:port" with a numeric address)"},
+      {"[::1:80", R"(expected "IPv4:port" or "[IPv6]:port" with a numeric address)"},
+      {"10.0.0.1", R"(expected "IPv4:port" or "[IPv6]:port" with a numeric address)"},
+      {"10.0.0.1:0", "port must be a number from 1 to 65535"},
+      {"10.0.0.1:65536", "port must be a number from 1 to 65535"},
+      {"10.0.0.1:", "port must be a number from 1 to 65535"},
+      {"10.0.0.1:80x", "port must be a number from 1 to 65535"},
+      {"10.0.0.1:+80", "port must be a number from 1 to 65535"},
+  };
+  for (const ListenCase& test : cases) {
+    SCOPED_TRACE(test.text);
+    // The bad address is the second element so the index in the key is checked too.
+    std::string text = "[http]\nlisten = [\"0.0.0.0:80\", \"" + std::string(test.text) +
+                       "\"]\nacme_webroot = \"/w\"\n";
+    EXPECT_EQ(only_error(parse(text)), "test.toml:2:25: http.listen[1]: " + std::string(test.error));
+  }
+}
+
+TEST(ParseConfig, ListenShapeErrors) {
+  EXPECT_EQ(only_error(parse("[http]\nlisten = []\nacme_webroot = \"/w\"\n")),
+            "test.toml:2:10: http.listen: must list at least one address");
+  EXPECT_EQ(only_error(parse("[http]\nlisten = \"0.0.0.0:80\"\nacme_webroot = \"/w\"\n")),
+            "test.toml:2:10: http.listen: expected an array of strings, got a string");
+  EXPECT_EQ(only_error(parse("[http]\nlisten = [80]\nacme_webroot = \"/w\"\n")),
+            "test.toml:2:11: http.listen[0]: expected a string, got an integer");
+}
+
+TEST(ParseConfig, DuplicateListenAddresses) {
+  LoadResult result = parse(R"([http]
+listen = [
+  "[::]:80",
+  "0.0.0.0:80",
+  "[0::0]:80",
+  "0.0.0.0:80",
+  "0.0.0.0:81",
+]
+acme_webroot = "/w"
+)");
+  ASSERT_EQ(result.errors.size(), 2u) << ::testing::PrintToString(result.errors);
+  EXPECT_EQ(result.errors[0], "test.toml:5:3: http.listen[2]: duplicate of http.listen[0]");
+  EXPECT_EQ(result.errors[1], "test.toml:6:3: http.listen[3]: duplicate of http.listen[1]");
+}
+
+TEST(ParseConfig, RequiredKeys) {
+  EXPECT_EQ(only_error(parse("[http]\nacme_webroot = \"/w\"\n")),
+            "test.toml:1:1: http.listen: required key is missing");
+  EXPECT_EQ(only_error(parse("workers = 2\n\n[http]\nlisten = [\"0.0.0.0:80\"]\n")),
+            "test.toml:3:1: http.acme_webroot: required key is missing");
+  EXPECT_EQ(only_error(parse("workers = 2\n")),
+            "test.toml:1:1: http: required table [http] is missing");
+  EXPECT_EQ(only_error(parse("[http]\nlisten = [\"0.0.0.0:80\"]\nacme_webroot = \"www\"\n")),
+            "test.toml:3:16: http.acme_webroot: must be an absolute path");
+}
+
+TEST(ParseConfig, UnknownKeys) {
+  EXPECT_EQ(only_error(parse("colour = \"blue\"\n" + std::string(http_section))),
+            "test.toml:1:1: colour: unknown key");
+  EXPECT_EQ(only_error(parse_with("[timeouts]\n  idle = \"5s\"\n")),
+            "test.toml:5:3: timeouts.idle: unknown key");
+  EXPECT_EQ(only_error(parse_with("[https]\nlisten = []\n")), "test.toml:4:2: https: unknown key");
+  EXPECT_EQ(only_error(parse_with("[http.extra]\nx = 1\n")),
+            "test.toml:4:7: http.extra: unknown key");
+}
+
+TEST(ParseConfig, SectionOfWrongType) {
+  EXPECT_EQ(only_error(parse("timeouts = 5\n" + std::string(http_section))),
+            "test.toml:1:12: timeouts: expected a table, got an integer");
+  EXPECT_EQ(only_error(parse("http = [1]\n")), "test.toml:1:8: http: expected a table, got an array");
+}
+
+TEST(ParseConfig, CollectsEveryErrorInFileOrder) {
+  LoadResult result = parse(R"(workers = 0
+surprise = 1
+[log]
+format = "yaml"
+[http]
+listen = ["0.0.0.0:80", "example.com:80"]
+acme_webroot = "relative"
+redirect_port = 70000
+[timeouts]
+keepalive = "forever"
+)");
+  EXPECT_FALSE(result.ok);
+  const std::vector<std::string> expected = {
+      R"(test.toml:1:11: workers: must be "auto" or an integer from 1 to 1024)",
+      "test.toml:2:1: surprise: unknown key",
+      R"(test.toml:4:10: log.format: must be "combined" or "json")",
+      R"(test.toml:6:25: http.listen[1]: "example.com" is not a numeric IPv4 address (IPv6 needs brackets))",
+      "test.toml:7:16: http.acme_webroot: must be an absolute path",
+      "test.toml:8:17: http.redirect_port: must be from 1 to 65535",
+      R"(test.toml:10:13: timeouts.keepalive: expected an integer with a unit ms, s, m or h, like "10s")",
+  };
+  EXPECT_EQ(result.errors, expected);
+}
+
+TEST(ParseConfig, SyntaxError) {
+  LoadResult result = parse("workers = 2\n[http]\nlisten = [\"0.0.0.0:80\"\nacme_webroot = \"/w\"\n");
+  std::string error = only_error(result);
+  EXPECT_EQ(error.rfind("test.toml:4:1: ", 0), 0u) << error;
+  EXPECT_GT(error.size(), std::string_view("test.toml:4:1: ").size());
+
+  std::string duplicate = only_error(parse("workers = 2\nworkers = 3\n"));
+  EXPECT_EQ(duplicate.rfind("test.toml:2:", 0), 0u) << duplicate;
+  EXPECT_NE(duplicate.find("workers"), std::string::npos) << duplicate;
+}
+
+std::string temporary_path(std::string_view name) {
+  const char* directory = std::getenv("TMPDIR");
+  return std::string(directory != nullptr ? directory : "/tmp") + "/ringway_config_test_" +
+         std::to_string(::getpid()) + "_" + std::string(name);
+}
+
+TEST(LoadConfigFile, ReadsFileAndNamesItInErrors) {
+  std::string path = temporary_path("config.toml");
+  {
+    std::ofstream file(path);
+    file << http_section << "bogus = 1\n";
+  }
+  LoadResult result = load_config_file(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(result.config.source, path);
+  EXPECT_EQ(only_error(result), path + ":4:1: http.bogus: unknown key");
+}
+
+TEST(LoadConfigFile, MissingFile) {
+  LoadResult result = load_config_file("/nonexistent/ringway.toml");
+  EXPECT_EQ(only_error(result), "/nonexistent/ringway.toml: cannot read: No such file or directory");
+}
+
+TEST(LoadConfigFile, Directory) {
+  EXPECT_EQ(only_error(load_config_file("/")), "/: cannot read: Is a directory");
+}
+
+void expect_same_config(const Config& actual, const Config& expected) {
+  EXPECT_EQ(actual.workers, expected.workers);
+  ASSERT_EQ(actual.http.listen.size(), expected.http.listen.size());
+  for (std::size_t index = 0; index < expected.http.listen.size(); ++index) {
+    const ListenAddress& left = actual.http.listen[index];
+    const ListenAddress& right = expected.http.listen[index];
+    EXPECT_EQ(left.text, right.text);
+    EXPECT_EQ(left.ipv6, right.ipv6);
+    ASSERT_EQ(left.address_length, right.address_length);
+    EXPECT_EQ(std::memcmp(&left.address, &right.address, left.address_length), 0);
+  }
+  EXPECT_EQ(actual.http.acme_webroot, expected.http.acme_webroot);
+  EXPECT_EQ(actual.http.redirect_port, expected.http.redirect_port);
+  EXPECT_EQ(actual.timeouts.request_head_ms, expected.timeouts.request_head_ms);
+  EXPECT_EQ(actual.timeouts.keepalive_ms, expected.timeouts.keepalive_ms);
+  EXPECT_EQ(actual.timeouts.shutdown_ms, expected.timeouts.shutdown_ms);
+  EXPECT_EQ(actual.limits.connections_per_worker, expected.limits.connections_per_worker);
+  EXPECT_EQ(actual.limits.request_head_bytes, expected.limits.request_head_bytes);
+  EXPECT_EQ(actual.limits.header_count, expected.limits.header_count);
+  EXPECT_EQ(actual.access_log.enabled, expected.access_log.enabled);
+  EXPECT_EQ(actual.access_log.path, expected.access_log.path);
+  EXPECT_EQ(actual.access_log.format, expected.access_log.format);
+}
+
+TEST(DemoConfig, Values) {
+  Config config = demo_config("/tmp/webroot");
+  EXPECT_EQ(config.source, "<built-in demo>");
+  EXPECT_EQ(config.workers, 0u);
+  ASSERT_EQ(config.http.listen.size(), 2u);
+  EXPECT_EQ(config.http.listen[0].text, "127.0.0.1:8080");
+  EXPECT_FALSE(config.http.listen[0].ipv6);
+  EXPECT_EQ(config.http.listen[1].text, "[::1]:8080");
+  EXPECT_TRUE(config.http.listen[1].ipv6);
+  EXPECT_EQ(config.http.acme_webroot, "/tmp/webroot");
+  EXPECT_EQ(config.http.redirect_port, 8443);
+  EXPECT_TRUE(config.access_log.enabled);
+  EXPECT_EQ(config.access_log.path, "-");
+  EXPECT_EQ(config.access_log.format, AccessLogFormat::combined);
+}
+
+TEST(DemoConfig, TextParsesToTheSameValues) {
+  for (std::string webroot : {"/tmp/webroot", "/srv/with \"quotes\" and \\ back\tslash", "/é"}) {
+    SCOPED_TRACE(webroot);
+    std::string text = demo_config_text(webroot);
+    LoadResult result = parse_config(text, "<built-in demo>");
+    ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors) << "\n" << text;
+    expect_same_config(result.config, demo_config(webroot));
+    EXPECT_EQ(result.config.source, "<built-in demo>");
+  }
+}
+
+}  // namespace
+}  // namespace ringway::config

@@ -1,0 +1,655 @@
+"""Shared helpers for ringway's integration tests.
+
+Everything here is Python 3 standard library. It starts the real binary (path from the
+environment variable RINGWAY_BINARY, default /work/main/build/ringway) on free loopback
+ports with a config written to a temporary directory, waits for it to listen, talks raw
+HTTP/1.1 over sockets so the tests see exact bytes, and always stops what it started:
+every wait is bounded, every process is stopped by PID (SIGTERM, bounded wait, SIGKILL).
+"""
+
+import errno
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BINARY = os.environ.get("RINGWAY_BINARY", "/work/main/build/ringway")
+
+READY_TIMEOUT = 5.0  # seconds to wait for a started ringway to accept connections
+STOP_TIMEOUT = 15.0  # seconds to wait after SIGTERM before SIGKILL (shutdown is <= 10 s)
+IO_TIMEOUT = 5.0  # default bound for one socket read in the helpers
+
+# Markers of sanitizer reports in ringway's stderr: a test fails when one shows up.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "ERROR: UndefinedBehaviorSanitizer")
+
+
+def require_binary(testcase=None):
+    """Fails (never skips) with a clear message when the binary under test is missing."""
+    if not (os.path.isfile(BINARY) and os.access(BINARY, os.X_OK)):
+        msg = (f"ringway binary not found or not executable at {BINARY!r} "
+               "(set RINGWAY_BINARY or build build/ringway)")
+        if testcase is not None:
+            testcase.fail(msg)
+        raise AssertionError(msg)
+
+
+# --------------------------------------------------------------------------------------
+# Ports and addresses
+# --------------------------------------------------------------------------------------
+
+def _can_bind(family, host, port, sotype=socket.SOCK_STREAM):
+    s = socket.socket(family, sotype)
+    try:
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port(ipv6=False, udp=False):
+    """A TCP port free on 127.0.0.1 (and on ::1 and the wildcards when ipv6=True).
+
+    With udp=True the port is also free for UDP on 127.0.0.1 (for DNS servers)."""
+    for _ in range(200):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if not _can_bind(socket.AF_INET, "0.0.0.0", port):
+            continue
+        if ipv6 and not (_can_bind(socket.AF_INET6, "::1", port)
+                         and _can_bind(socket.AF_INET6, "::", port)):
+            continue
+        if udp and not _can_bind(socket.AF_INET, "127.0.0.1", port, socket.SOCK_DGRAM):
+            continue
+        return port
+    raise AssertionError("could not find a free port in 200 tries")
+
+
+def split_hostport(addr):
+    """'127.0.0.1:80' -> ('127.0.0.1', 80); '[::1]:80' -> ('::1', 80)."""
+    m = re.fullmatch(r"\[([^\]]+)\]:(\d+)", addr)
+    if m:
+        return m.group(1), int(m.group(2))
+    host, _, port = addr.rpartition(":")
+    return host, int(port)
+
+
+def connect_target(addr):
+    """The address a client dials to reach a listen address (wildcards -> loopback)."""
+    host, port = split_hostport(addr)
+    if host == "0.0.0.0":
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return host, port
+
+
+def url_host(host):
+    return f"[{host}]" if ":" in host else host
+
+
+# --------------------------------------------------------------------------------------
+# Config
+# --------------------------------------------------------------------------------------
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string of printable ASCII is a valid TOML basic string
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {v!r}")
+
+
+def make_config(listen, webroot, *, workers=1, redirect_port=None, request_head="10s",
+                keepalive="75s", shutdown="10s", connections_per_worker=16384,
+                request_head_bytes=16384, header_count=64, access="off", log_format="combined"):
+    """The TOML text of a complete ringway config, every key from the spec set."""
+    lines = [f"workers = {toml_value(workers)}", "", "[http]",
+             f"listen = {toml_value(list(listen))}",
+             f"acme_webroot = {toml_value(webroot)}"]
+    if redirect_port is not None:
+        lines.append(f"redirect_port = {toml_value(redirect_port)}")
+    lines += ["", "[timeouts]",
+              f"request_head = {toml_value(request_head)}",
+              f"keepalive = {toml_value(keepalive)}",
+              f"shutdown = {toml_value(shutdown)}",
+              "", "[limits]",
+              f"connections_per_worker = {toml_value(connections_per_worker)}",
+              f"request_head_bytes = {toml_value(request_head_bytes)}",
+              f"header_count = {toml_value(header_count)}",
+              "", "[log]",
+              f"access = {toml_value(access)}",
+              f"format = {toml_value(log_format)}", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# The process
+# --------------------------------------------------------------------------------------
+
+class Ringway:
+    """One ringway process with its files in a directory of its own."""
+
+    def __init__(self, workdir, config_text=None, args=None, listen=(), env=None):
+        self.workdir = workdir
+        self.listen = list(listen)
+        self.config_path = os.path.join(workdir, "ringway.toml")
+        if config_text is not None:
+            with open(self.config_path, "w") as f:
+                f.write(config_text)
+        self.args = args if args is not None else ["run", "--config", self.config_path]
+        self.env = env
+        self.stdout_path = os.path.join(workdir, "ringway.stdout")
+        self.stderr_path = os.path.join(workdir, "ringway.stderr")
+        self.proc = None
+        self.returncode = None
+        self.signal_time = None  # monotonic time of the last signal sent by stop()/signal()
+
+    # -- lifecycle --
+    def start(self):
+        require_binary()
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([BINARY] + self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=self._err, cwd=self.workdir,
+                                     env=self.env, start_new_session=True)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        """Polls a TCP connect to every listen address until all accept (bounded)."""
+        deadline = time.monotonic() + timeout
+        pending = [connect_target(a) for a in self.listen]
+        while pending:
+            if self.proc.poll() is not None:
+                raise StartError(self, f"ringway exited with status {self.proc.returncode} "
+                                       "before listening")
+            host, port = pending[0]
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.settimeout(0.5)
+            try:
+                s.connect((host, port))
+                pending.pop(0)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StartError(self, f"ringway did not accept on {host}:{port} within "
+                                           f"{timeout} s")
+                time.sleep(0.02)
+            finally:
+                s.close()
+        return self
+
+    def signal(self, sig):
+        self.signal_time = time.monotonic()
+        if self.alive():
+            os.kill(self.proc.pid, sig)
+
+    def wait(self, timeout):
+        """Waits (bounded) for the process to exit; returns its status or None."""
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return self.returncode
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Signals, waits (bounded), then SIGKILLs. Returns (returncode, was_killed)."""
+        if self.proc is None:
+            return None, False
+        killed = False
+        if self.proc.poll() is None:
+            self.signal(sig)
+            if self.wait(timeout) is None:
+                killed = True
+                try:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=10)
+        self.returncode = self.proc.returncode
+        for f in (getattr(self, "_out", None), getattr(self, "_err", None)):
+            if f is not None and not f.closed:
+                f.close()
+        return self.returncode, killed
+
+    # -- output --
+    def stderr_text(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stdout_text(self):
+        try:
+            with open(self.stdout_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def diagnostics(self, limit=3000):
+        err = self.stderr_text()
+        st = "running" if self.alive() else f"exited {self.proc.returncode if self.proc else '?'}"
+        return f"[ringway {st}; stderr tail: {err[-limit:]!r}]"
+
+    def sanitizer_report(self):
+        err = self.stderr_text()
+        for m in SANITIZER_MARKERS:
+            i = err.find(m)
+            if i >= 0:
+                return err[max(0, i - 200):i + 3000]
+        return None
+
+
+class StartError(AssertionError):
+    def __init__(self, rw, msg):
+        super().__init__(f"{msg}; args={rw.args}; stderr={rw.stderr_text()[-3000:]!r}")
+        self.ringway = rw
+
+
+# --------------------------------------------------------------------------------------
+# A ringway on free ports, with a webroot, for a test class
+# --------------------------------------------------------------------------------------
+
+class Instance:
+    """A started ringway: .rw (the process), .port, .listen, .webroot, .challenge_dir,
+    .tmp (a private directory), .access_log (path or None)."""
+
+    def __init__(self, rw, port, listen, tmp, webroot, access_log):
+        self.rw = rw
+        self.port = port
+        self.listen = listen
+        self.tmp = tmp
+        self.webroot = webroot
+        self.challenge_dir = os.path.join(webroot, ".well-known", "acme-challenge")
+        self.access_log = access_log
+
+    @property
+    def addr(self):
+        return connect_target(self.listen[0])
+
+    def connect(self, addr=None, timeout=IO_TIMEOUT, rcvbuf=None):
+        return HttpConn.connect(addr or self.addr, timeout=timeout, rcvbuf=rcvbuf)
+
+    def put_token(self, name, content):
+        path = os.path.join(self.challenge_dir, name)
+        with open(path, "wb") as f:
+            f.write(content if isinstance(content, bytes) else content.encode())
+        return path
+
+
+def start_instance(ipv6=False, listen_fn=None, access=None, tmp_parent=None, **cfg):
+    """Starts ringway on a fresh free port; retries on a port race. Returns an Instance.
+
+    ipv6: listen on 127.0.0.1:P and [::1]:P. listen_fn(port) -> list overrides the listen
+    set. access: None (off), "file" (an absolute path in the temp dir), or a literal value.
+    Remaining keyword arguments go to make_config. The caller must stop it
+    (stop_instance) — use RingwayCase helpers to register that as a cleanup."""
+    require_binary()
+    last = None
+    for _attempt in range(4):
+        tmp = tempfile.mkdtemp(prefix="ringway-it-", dir=tmp_parent)
+        webroot = os.path.join(tmp, "webroot")
+        os.makedirs(os.path.join(webroot, ".well-known", "acme-challenge"))
+        port = free_port(ipv6=ipv6 or listen_fn is not None)
+        if listen_fn is not None:
+            listen = listen_fn(port)
+        elif ipv6:
+            listen = [f"127.0.0.1:{port}", f"[::1]:{port}"]
+        else:
+            listen = [f"127.0.0.1:{port}"]
+        access_log = None
+        if access == "file":
+            access_log = os.path.join(tmp, "access.log")
+            access_value = access_log
+        elif access is None:
+            access_value = "off"
+        else:
+            access_value = access
+        text = make_config(listen, webroot, access=access_value, **cfg)
+        rw = Ringway(tmp, text, listen=listen)
+        rw.start()
+        try:
+            rw.wait_ready()
+            return Instance(rw, port, listen, tmp, webroot, access_log)
+        except StartError as e:
+            rw.stop(signal.SIGKILL, timeout=5)
+            last = e
+            if "in use" not in rw.stderr_text().lower():
+                raise
+    raise last
+
+
+def stop_instance(inst, check_sanitizers=True):
+    rc, killed = inst.rw.stop()
+    report = inst.rw.sanitizer_report() if check_sanitizers else None
+    shutil.rmtree(inst.tmp, ignore_errors=True)
+    if report:
+        raise AssertionError(f"sanitizer report in ringway's stderr:\n{report}")
+    return rc, killed
+
+
+class RingwayCase(unittest.TestCase):
+    """Base class: one ringway per test class (config from CONFIG), stopped at the end.
+
+    Subclasses set CONFIG = dict(...) (keyword arguments of start_instance). Each test
+    checks afterwards that ringway is still running: a crash fails the test that caused it."""
+
+    CONFIG = {}
+    inst = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.inst = start_instance(**cls.CONFIG)
+        cls.addClassCleanup(stop_instance, cls.inst)
+
+    def tearDown(self):
+        inst = type(self).inst
+        if inst is not None and not inst.rw.alive():
+            self.fail(f"ringway died during this test: {inst.rw.diagnostics()}")
+        if inst is not None:
+            report = inst.rw.sanitizer_report()
+            if report:
+                self.fail(f"sanitizer report in ringway's stderr:\n{report}")
+
+    # conveniences
+    def conn(self, **kw):
+        c = self.inst.connect(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def roundtrip(self, raw, head=False, timeout=IO_TIMEOUT):
+        """Sends raw bytes on a fresh connection, returns the first response."""
+        c = self.conn()
+        c.send(raw)
+        return c.read_response(head=head, timeout=timeout)
+
+    def diag(self):
+        return self.inst.rw.diagnostics()
+
+
+# --------------------------------------------------------------------------------------
+# Raw HTTP/1.1 over a socket
+# --------------------------------------------------------------------------------------
+
+class Response:
+    def __init__(self, version, status, reason, headers, body, raw_head):
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value) as received (str, latin-1)
+        self.body = body
+        self.raw_head = raw_head
+
+    def all(self, name):
+        n = name.lower()
+        return [v for k, v in self.headers if k.lower() == n]
+
+    def get(self, name, default=None):
+        vals = self.all(name)
+        if len(vals) > 1:
+            raise AssertionError(f"header {name} appears {len(vals)} times: {self.raw_head!r}")
+        return vals[0] if vals else default
+
+    def has(self, name):
+        return bool(self.all(name))
+
+    def connection_tokens(self):
+        toks = []
+        for v in self.all("connection"):
+            toks += [t.strip().lower() for t in v.split(",") if t.strip()]
+        return toks
+
+    def __repr__(self):
+        b = self.body if len(self.body) <= 200 else self.body[:200] + b"..."
+        return f"<Response {self.status} head={self.raw_head!r} body={b!r}>"
+
+
+class ProtocolError(AssertionError):
+    pass
+
+
+class HttpConn:
+    """A client connection with a receive buffer, so pipelined responses parse in order."""
+
+    def __init__(self, sock, peer):
+        self.sock = sock
+        self.peer = peer
+        self.buf = b""
+        self.eof = False
+        self.reset = False
+
+    @classmethod
+    def connect(cls, addr, timeout=IO_TIMEOUT, rcvbuf=None):
+        host, port = addr
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.settimeout(timeout)
+        s.connect((host, port))
+        return cls(s, addr)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def try_send(self, data):
+        """Sends, returning False instead of raising if the peer already closed/reset."""
+        try:
+            self.send(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            return False
+
+    def _fill(self, deadline):
+        """Reads more bytes into buf; returns False on EOF/reset. Raises on timeout."""
+        if self.eof:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("deadline passed")
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            self.eof = True
+            self.reset = True
+            return False
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def read_response(self, head=False, timeout=IO_TIMEOUT):
+        """Reads exactly one response (head + body framed by Content-Length or chunked).
+
+        head=True: the request was HEAD (no body regardless of Content-Length)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while b"\r\n\r\n" not in self.buf:
+                if not self._fill(deadline):
+                    raise ProtocolError(f"connection closed{' (reset)' if self.reset else ''} "
+                                        f"before a complete response head; got {self.buf!r}")
+        except socket.timeout:
+            raise ProtocolError(f"no complete response head within {timeout} s; got {self.buf!r}")
+        i = self.buf.index(b"\r\n\r\n")
+        raw_head = self.buf[:i + 4]
+        self.buf = self.buf[i + 4:]
+        lines = raw_head[:-4].decode("latin-1").split("\r\n")
+        m = re.fullmatch(r"(HTTP/\d\.\d) (\d{3})(?: (.*))?", lines[0])
+        if not m:
+            raise ProtocolError(f"bad status line {lines[0]!r} in {raw_head!r}")
+        version, status, reason = m.group(1), int(m.group(2)), m.group(3) or ""
+        headers = []
+        for line in lines[1:]:
+            if ":" not in line or line[:1] in (" ", "\t"):
+                raise ProtocolError(f"bad response header line {line!r} in {raw_head!r}")
+            k, _, v = line.partition(":")
+            if k != k.strip():
+                raise ProtocolError(f"whitespace around header name {k!r} in {raw_head!r}")
+            headers.append((k, v.strip(" \t")))
+        resp = Response(version, status, reason, headers, b"", raw_head)
+        if head or status in (204, 304) or 100 <= status < 200:
+            return resp
+        te = resp.all("transfer-encoding")
+        cl = resp.all("content-length")
+        try:
+            if te:
+                resp.body = self._read_chunked(deadline)
+            elif cl:
+                if len(cl) != 1 or not cl[0].isdigit():
+                    raise ProtocolError(f"bad Content-Length in response: {raw_head!r}")
+                n = int(cl[0])
+                while len(self.buf) < n:
+                    if not self._fill(deadline):
+                        raise ProtocolError(f"connection closed after {len(self.buf)} of {n} "
+                                            f"body bytes; head {raw_head!r}")
+                resp.body, self.buf = self.buf[:n], self.buf[n:]
+            else:  # body until close
+                while self._fill(deadline):
+                    pass
+                resp.body, self.buf = self.buf, b""
+        except socket.timeout:
+            raise ProtocolError(f"response body incomplete after {timeout} s; head {raw_head!r},"
+                                f" have {len(self.buf)} bytes")
+        return resp
+
+    def _read_chunked(self, deadline):
+        body = b""
+        while True:
+            while b"\r\n" not in self.buf:
+                if not self._fill(deadline):
+                    raise ProtocolError("closed inside chunked body")
+            line, _, self.buf = self.buf.partition(b"\r\n")
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                while b"\r\n" not in self.buf:
+                    if not self._fill(deadline):
+                        raise ProtocolError("closed inside chunked trailer")
+                # no trailers expected
+                self.buf = self.buf[self.buf.index(b"\r\n") + 2:]
+                return body
+            while len(self.buf) < size + 2:
+                if not self._fill(deadline):
+                    raise ProtocolError("closed inside chunk")
+            body += self.buf[:size]
+            self.buf = self.buf[size + 2:]
+
+    def wait_closed(self, timeout=IO_TIMEOUT):
+        """Waits (bounded) for EOF or reset. Returns (closed, extra_bytes, elapsed)."""
+        start = time.monotonic()
+        deadline = start + timeout
+        try:
+            while self._fill(deadline):
+                pass
+        except socket.timeout:
+            return False, self.buf, time.monotonic() - start
+        return True, self.buf, time.monotonic() - start
+
+    def read_all(self, timeout=IO_TIMEOUT):
+        """Everything until EOF/reset (bounded). Returns (bytes, closed)."""
+        closed, data, _ = self.wait_closed(timeout)
+        self.buf = b""
+        return data, closed
+
+    def peek_available(self, timeout):
+        """True once at least one byte is readable (or EOF), polling with select (bounded)."""
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        return bool(r) or bool(self.buf)
+
+
+def request(method="GET", target="/", host="example.com", version="HTTP/1.1", headers=(),
+            body=b""):
+    """Builds raw request bytes. host=None omits Host. headers: list of (name, value)."""
+    lines = [f"{method} {target} {version}"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    for k, v in headers:
+        lines.append(f"{k}: {v}")
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return raw + (body if isinstance(body, bytes) else body.encode())
+
+
+# --------------------------------------------------------------------------------------
+# curl
+# --------------------------------------------------------------------------------------
+
+def curl(*args, timeout=20):
+    """Runs curl (no proxy, no config file), returns CompletedProcess with text output."""
+    if shutil.which("curl") is None:
+        raise AssertionError("curl is not installed")
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    return subprocess.run(["curl", "-q", "--noproxy", "*", "--max-time", "10", *args],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def poll(fn, timeout, interval=0.05):
+    """Calls fn() until it returns a truthy value or timeout passes; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
+
+
+def read_lines_when(path, predicate, timeout=3.0):
+    """Polls a file (bounded) until predicate(lines) is true; returns the lines."""
+    def attempt():
+        try:
+            with open(path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except FileNotFoundError:
+            return None
+        return lines if predicate(lines) else None
+    got = poll(attempt, timeout)
+    if got is None:
+        try:
+            with open(path, "rb") as f:
+                return f.read().decode("utf-8", "replace").splitlines()
+        except FileNotFoundError:
+            return []
+    return got
+
+
+def is_conn_error(exc):
+    return isinstance(exc, OSError) and exc.errno in (errno.ECONNRESET, errno.ECONNREFUSED,
+                                                      errno.EPIPE, errno.ECONNABORTED)
