@@ -8,8 +8,6 @@ namespace {
 
 constexpr std::int64_t nanoseconds_per_second = 1'000'000'000;
 constexpr std::int64_t seconds_per_day = 86'400;
-// 9999-12-31T23:59:59Z: beyond it the four-digit year in the combined format breaks.
-constexpr std::int64_t unix_seconds_max = 253'402'300'799;
 
 void append_unsigned(std::uint64_t value, std::string& out) noexcept {
   char digits[20];
@@ -52,7 +50,8 @@ std::int64_t end_unix_ns(const AccessEntry& entry) noexcept {
   return start_ns + duration_ns;
 }
 
-// Fills "25/Nov/2026:22:51:55 +0000" (26 bytes) for a time in 1970..9999.
+// Fills "25/Nov/2026:22:51:55 +0000" (26 bytes). Times are clamped to
+// 1970..2262 (int64 nanoseconds), so the year always has four digits.
 // Days to civil date after Howard Hinnant's algorithm: exact, no tables, no locale.
 void format_time_local(std::int64_t unix_seconds, char* text) noexcept {
   static constexpr char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -91,7 +90,6 @@ struct TimeLocalCache {
 thread_local TimeLocalCache time_local_cache;
 
 std::string_view time_local(std::int64_t unix_seconds) noexcept {
-  unix_seconds = std::min(unix_seconds, unix_seconds_max);
   TimeLocalCache& cache = time_local_cache;
   if (cache.unix_seconds != unix_seconds) {
     format_time_local(unix_seconds, cache.text);

@@ -81,7 +81,7 @@ const ParseCase parse_cases[] = {
      complete, {.keep_alive = true}},
     {"post_with_body_after_head",
      "POST /submit HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", complete,
-     {.method = Method::post, .content_length = 5, .head_bytes = 51}},
+     {.method = Method::post, .content_length = 5, .head_bytes = 53}},
     {"content_length_zero", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", complete,
      {.content_length = 0}},
     {"content_length_max",
@@ -223,7 +223,7 @@ const ParseCase parse_cases[] = {
     {"unended_head_over_limit", "GET / HTTP/1.1\r\nHost: a\r\nX-A: bbbbbbbbbb", head_too_large,
      {}, {.head_bytes_max = 30}},
     {"unended_head_within_limit", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b", partial, {},
-     {.head_bytes_max = 30}},
+     {.head_bytes_max = 31}},
     {"fields_at_count_limit", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", complete,
      {.header_count = 3}, {.header_count_max = 3}},
     {"fields_over_count_limit", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
@@ -237,6 +237,7 @@ void expect_if_set(const Value& actual, const std::optional<Value>& expected, co
   }
 }
 
+// Only the result survives: views in head point into the buffer, which is gone.
 ParseResult parse_guarded(std::string_view input, RequestHead& head, const ParserLimits& limits) {
   const GuardedBuffer buffer(input);
   return parse_request_head(buffer.view(), head, limits);
@@ -341,8 +342,9 @@ TEST(RequestParser, maps_each_known_method_case_sensitively) {
   };
   for (const auto& [text, method] : methods) {
     const std::string input = std::string(text) + " / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const GuardedBuffer buffer(input);
     RequestHead head;
-    ASSERT_EQ(parse_guarded(input, head, {}).status, complete) << text;
+    ASSERT_EQ(parse_request_head(buffer.view(), head).status, complete) << text;
     EXPECT_EQ(head.method, method) << text;
     EXPECT_EQ(head.method_text, text);
   }
