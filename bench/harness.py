@@ -329,7 +329,7 @@ def measure(server, duration_seconds, connections):
         raise HarnessError(f"{server.spec.name} exited during the run:\n"
                            f"{log_tail(server.spec.log_path)}")
     requests, rate, p50, p99, socket_errors, non_3xx = parse_wrk(output)
-    return Measurement(requests, cpu_after - cpu_before, rate, p50, p99, socket_errors, non_3xx)
+    return Measurement(requests, round(cpu_after - cpu_before, 3), rate, p50, p99, socket_errors, non_3xx)
 
 
 def check_clean(name, measurement, strict):
@@ -444,6 +444,14 @@ def parse_options(arguments):
     return options
 
 
+def display_path(path):
+    """Paths inside the repository relative to its root, as the README writes them."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def select_servers(options):
     """The servers to run, and the ones skipped because their binary is not built."""
     binaries = {"ringway": options.ringway, "floor": options.floor,
@@ -452,10 +460,11 @@ def select_servers(options):
     for name in options.names:
         binary = binaries.get(name)
         if binary is not None and not binary.is_file():
+            shown = display_path(binary)
             if options.smoke:
-                raise HarnessError(f"{name}: {binary} not found (build it first)")
-            skipped[name] = f"{binary} not found"
-            print(f"{name}: skipped: {binary} not found", file=sys.stderr)
+                raise HarnessError(f"{name}: {shown} not found (build it first)")
+            skipped[name] = f"{shown} not found"
+            print(f"{name}: skipped: {shown} not found", file=sys.stderr)
             continue
         names.append(name)
     return names, skipped

@@ -49,9 +49,15 @@ void parse_repeatedly(benchmark::State& state, std::string_view request) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * request.size()));
 }
 
-void curl(benchmark::State& state) { parse_repeatedly(state, curl_request); }
-void browser(benchmark::State& state) { parse_repeatedly(state, browser_request); }
-void wrk(benchmark::State& state) { parse_repeatedly(state, wrk_request); }
+void curl(benchmark::State& state) {
+  parse_repeatedly(state, curl_request);
+}
+void browser(benchmark::State& state) {
+  parse_repeatedly(state, browser_request);
+}
+void wrk(benchmark::State& state) {
+  parse_repeatedly(state, wrk_request);
+}
 
 BENCHMARK(curl);
 BENCHMARK(browser);

@@ -28,10 +28,11 @@ constexpr const char* version_text = "0.1.0";
 constexpr int listen_backlog = 4096;
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: ringway run [--config FILE]   serve (built-in demo config without --config)\n"
-               "       ringway check --config FILE   validate a config and exit\n"
-               "       ringway version\n");
+  std::fprintf(
+      stderr,
+      "usage: ringway run [--config FILE]   serve (built-in demo config without --config)\n"
+      "       ringway check --config FILE   validate a config and exit\n"
+      "       ringway version\n");
   return 2;
 }
 
@@ -99,7 +100,8 @@ int serve(const ringway::config::Config& config) {
     return 1;
   }
   std::vector<int> cpus = allowed_cpus();
-  std::size_t worker_count = config.workers > 0 ? config.workers : std::max<std::size_t>(1, cpus.size());
+  std::size_t worker_count =
+      config.workers > 0 ? config.workers : std::max<std::size_t>(1, cpus.size());
 
   ringway::control::block_control_signals();
   std::vector<WorkerThread> workers(worker_count);

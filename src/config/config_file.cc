@@ -26,7 +26,9 @@ class FileDescriptor {
   int descriptor_;
 };
 
-std::string describe_errno() { return std::generic_category().message(errno); }
+std::string describe_errno() {
+  return std::generic_category().message(errno);
+}
 
 // The whole file, or nothing with `error` set to why it could not be read.
 std::optional<std::string> read_whole_file(const std::string& path, std::string& error) {

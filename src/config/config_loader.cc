@@ -21,16 +21,26 @@ constexpr std::int64_t workers_max = 1024;
 
 std::string_view type_name(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -202,8 +212,9 @@ void read_listen(TableReader& reader, std::vector<ListenAddress>& listen) {
     });
     if (same != listen.end()) {
       std::size_t earlier_index = indexes[static_cast<std::size_t>(same - listen.begin())];
-      reader.error(element, key, fmt::format("duplicate of {}", reader.path_of(fmt::format(
-                                                                     "listen[{}]", earlier_index))));
+      reader.error(
+          element, key,
+          fmt::format("duplicate of {}", reader.path_of(fmt::format("listen[{}]", earlier_index))));
       continue;
     }
     listen.push_back(std::move(*address));

@@ -83,10 +83,10 @@ format = "{}"  # or "json"
 )",
       toml_quoted(config.http.listen[0].text), toml_quoted(config.http.listen[1].text),
       toml_quoted(config.http.acme_webroot), config.http.redirect_port,
-      format_duration(config.timeouts.request_head_ms), format_duration(config.timeouts.keepalive_ms),
-      format_duration(config.timeouts.shutdown_ms), config.limits.connections_per_worker,
-      config.limits.request_head_bytes, config.limits.header_count,
-      toml_quoted(config.access_log.path),
+      format_duration(config.timeouts.request_head_ms),
+      format_duration(config.timeouts.keepalive_ms), format_duration(config.timeouts.shutdown_ms),
+      config.limits.connections_per_worker, config.limits.request_head_bytes,
+      config.limits.header_count, toml_quoted(config.access_log.path),
       config.access_log.format == AccessLogFormat::json ? "json" : "combined");
 }
 

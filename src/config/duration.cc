@@ -15,8 +15,8 @@ struct Unit {
 constexpr std::array<Unit, 4> units = {{
     {"ms", 1},
     {"s", 1000},
-    {"m", 60 * 1000},
-    {"h", 60 * 60 * 1000},
+    {"m", std::uint64_t{60} * 1000},
+    {"h", std::uint64_t{60} * 60 * 1000},
 }};
 
 const Unit* find_unit(std::string_view text) {

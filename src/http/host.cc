@@ -14,9 +14,13 @@ constexpr std::size_t dns_label_bytes_max = 63;
 constexpr std::size_t port_digits_max = 5;
 constexpr unsigned port_max = 65535;
 
-bool is_digit(char byte) { return byte >= '0' && byte <= '9'; }
+bool is_digit(char byte) {
+  return byte >= '0' && byte <= '9';
+}
 
-bool is_letter(char byte) { return (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z'); }
+bool is_letter(char byte) {
+  return (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z');
+}
 
 bool is_hex_digit(char byte) {
   return is_digit(byte) || (byte >= 'a' && byte <= 'f') || (byte >= 'A' && byte <= 'F');

@@ -10,9 +10,9 @@ namespace {
 
 // One table lookup per byte keeps the hot loops branch-light.
 enum ByteClass : std::uint8_t {
-  token_class = 1,  // tchar, RFC 9110 5.6.2
+  token_class = 1,   // tchar, RFC 9110 5.6.2
   target_class = 2,  // visible ASCII, what a request-target may hold
-  value_class = 4,  // field-vchar, obs-text, SP and HT, RFC 9110 5.5
+  value_class = 4,   // field-vchar, obs-text, SP and HT, RFC 9110 5.5
 };
 
 constexpr std::array<std::uint8_t, 256> make_byte_classes() {
@@ -36,8 +36,12 @@ bool has_class(char byte, ByteClass byte_class) {
   return (byte_classes[static_cast<unsigned char>(byte)] & byte_class) != 0;
 }
 
-bool is_digit(char byte) { return byte >= '0' && byte <= '9'; }
-bool is_whitespace(char byte) { return byte == ' ' || byte == '\t'; }
+bool is_digit(char byte) {
+  return byte >= '0' && byte <= '9';
+}
+bool is_whitespace(char byte) {
+  return byte == ' ' || byte == '\t';
+}
 
 bool is_token(std::string_view text) {
   if (text.empty()) return false;
@@ -76,10 +80,14 @@ Method method_from_text(std::string_view text) {
     Method method;
   };
   static constexpr Known known[] = {
-      {"GET", Method::get},         {"HEAD", Method::head},
-      {"POST", Method::post},       {"PUT", Method::put},
-      {"DELETE", Method::delete_method}, {"OPTIONS", Method::options},
-      {"PATCH", Method::patch},     {"TRACE", Method::trace},
+      {"GET", Method::get},
+      {"HEAD", Method::head},
+      {"POST", Method::post},
+      {"PUT", Method::put},
+      {"DELETE", Method::delete_method},
+      {"OPTIONS", Method::options},
+      {"PATCH", Method::patch},
+      {"TRACE", Method::trace},
       {"CONNECT", Method::connect},
   };
   for (const Known& candidate : known) {
@@ -110,7 +118,10 @@ void reset(RequestHead& head) {
 class Parser {
  public:
   Parser(const char* begin, const char* end, RequestHead& head, std::size_t header_count_max)
-      : begin_(begin), position_(begin), end_(end), head_(head),
+      : begin_(begin),
+        position_(begin),
+        end_(end),
+        head_(head),
         header_count_max_(header_count_max) {}
 
   ParseStatus parse();

@@ -108,9 +108,13 @@ bool write_status(OutputArea& out, const ResponseOptions& options, int status) {
   return writer.finish();
 }
 
-std::size_t redirect_body_bytes() { return redirect_body.size(); }
+std::size_t redirect_body_bytes() {
+  return redirect_body.size();
+}
 
-std::size_t status_body_bytes(int status) { return status_text(status).body.size(); }
+std::size_t status_body_bytes(int status) {
+  return status_text(status).body.size();
+}
 
 void format_http_date(std::int64_t unix_seconds, char (&out)[29]) {
   static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};

@@ -15,7 +15,8 @@ namespace {
 ListenResult failure(const config::ListenAddress& address, const char* step, int fd) {
   ListenResult result;
   result.error = "listen " + address.text + ": " + step + ": " + std::strerror(errno);
-  if (errno == EACCES && step[0] == 'b') result.error += " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+  if (errno == EACCES && step[0] == 'b')
+    result.error += " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
   if (fd >= 0) close(fd);
   return result;
 }

@@ -65,10 +65,14 @@ std::string probe_kernel_support() {
     const char* name;
   };
   static constexpr Needed needed[] = {
-      {IORING_OP_ACCEPT, "accept"},     {IORING_OP_RECV, "recv"},
-      {IORING_OP_SEND, "send"},         {IORING_OP_OPENAT2, "openat2"},
-      {IORING_OP_READ, "read"},         {IORING_OP_CLOSE, "close"},
-      {IORING_OP_WRITE, "write"},       {IORING_OP_ASYNC_CANCEL, "async_cancel"},
+      {IORING_OP_ACCEPT, "accept"},
+      {IORING_OP_RECV, "recv"},
+      {IORING_OP_SEND, "send"},
+      {IORING_OP_OPENAT2, "openat2"},
+      {IORING_OP_READ, "read"},
+      {IORING_OP_CLOSE, "close"},
+      {IORING_OP_WRITE, "write"},
+      {IORING_OP_ASYNC_CANCEL, "async_cancel"},
       {IORING_OP_PROVIDE_BUFFERS, "provided buffers"},
   };
   std::string missing;

@@ -231,7 +231,8 @@ void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& complet
   ++active_connections_;
   if (settings_.access_log_fd >= 0) {
     std::string peer = peer_address_text(fd);
-    std::memcpy(connection.remote_ip, peer.data(), std::min(peer.size(), sizeof connection.remote_ip - 1));
+    std::memcpy(connection.remote_ip, peer.data(),
+                std::min(peer.size(), sizeof connection.remote_ip - 1));
   }
   connection.head_started_ms = now_ms_;
   timers_.schedule(connection.timer, now_ms_ + settings_.config->timeouts.request_head_ms);

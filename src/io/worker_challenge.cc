@@ -81,8 +81,7 @@ void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion
   io_uring_prep_close(submission, connection.file_fd);
   connection.file_fd = -1;
   if (connection.closing) return;
-  if (completion.res < 0 ||
-      static_cast<std::size_t>(completion.res) > challenge_file_bytes_max) {
+  if (completion.res < 0 || static_cast<std::size_t>(completion.res) > challenge_file_bytes_max) {
     log::write_line(log::Level::error, "challenge file %.*s: %s",
                     static_cast<int>(connection.pending.target.size()),
                     connection.pending.target.data(),

@@ -24,8 +24,8 @@ int status_for(http::ParseStatus status) {
 
 // The request a challenge waits on moved from base to new_base: move its views along.
 void rebase(PendingRequest& request, const char* base, const char* new_base) {
-  for (std::string_view* view : {&request.method, &request.target, &request.host,
-                                 &request.user_agent, &request.referer}) {
+  for (std::string_view* view :
+       {&request.method, &request.target, &request.host, &request.user_agent, &request.referer}) {
     if (view->data() != nullptr) *view = {new_base + (view->data() - base), view->size()};
   }
 }
@@ -133,9 +133,16 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
                     std::string_view request) {
   proxy::FrontDecision decision = proxy::route_front(head);
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
-  PendingRequest logged{head.method_text, head.target, head.host, head.user_agent, head.referer,
-                        head.version_minor, keep_alive, head.method == http::Method::head,
-                        static_cast<std::uint32_t>(request.size()), now_unix_ns_};
+  PendingRequest logged{head.method_text,
+                        head.target,
+                        head.host,
+                        head.user_agent,
+                        head.referer,
+                        head.version_minor,
+                        keep_alive,
+                        head.method == http::Method::head,
+                        static_cast<std::uint32_t>(request.size()),
+                        now_unix_ns_};
   if (decision.action == proxy::FrontAction::challenge) {
     if (connection.output_bytes > 0) {
       connection.paused = true;  // one file read at a time, once earlier responses are out
@@ -200,7 +207,8 @@ bool Worker::answer_error(Connection& connection, http::ParseStatus parse_status
 void Worker::flush_output(Connection& connection) {
   if (connection.sending || connection.closing) return;
   if (connection.output_sent_bytes >= connection.output_bytes) {
-    if (connection.output_bytes > 0 || connection.close_after_send) after_output_drained(connection);
+    if (connection.output_bytes > 0 || connection.close_after_send)
+      after_output_drained(connection);
     return;
   }
   io_uring_sqe* submission = ring_.next_submission(
@@ -263,10 +271,17 @@ void Worker::schedule_idle_timer(Connection& connection) {
 void Worker::log_access(const Connection& connection, const PendingRequest& request, int status,
                         std::uint64_t body_bytes) {
   if (settings_.access_log_fd < 0) return;
-  log::AccessEntry entry{connection.remote_ip, request.method,       request.target,
-                         request.version_minor, request.host,        request.user_agent,
-                         request.referer,       status,              body_bytes,
-                         request.start_unix_ns, now_unix_ns_ - request.start_unix_ns};
+  log::AccessEntry entry{connection.remote_ip,
+                         request.method,
+                         request.target,
+                         request.version_minor,
+                         request.host,
+                         request.user_agent,
+                         request.referer,
+                         status,
+                         body_bytes,
+                         request.start_unix_ns,
+                         now_unix_ns_ - request.start_unix_ns};
   if (settings_.config->access_log.format == config::AccessLogFormat::json) {
     log::append_json(entry, access_log_buffer_);
   } else {

@@ -61,7 +61,8 @@ void format_time_local(std::int64_t unix_seconds, char* text) noexcept {
   const std::int64_t day_of_era = days - era * 146'097;
   const std::int64_t year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const std::int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const std::int64_t month_from_march = (5 * day_of_year + 2) / 153;
   const std::int64_t day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
   const std::int64_t month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
@@ -252,10 +253,9 @@ std::size_t line_bytes_max(const AccessEntry& entry) noexcept {
   // most 6 output bytes (\u00HH), or 4 (\xHH) in the combined format.
   constexpr std::size_t fixed_bytes = 512;
   constexpr std::size_t escaped_bytes_per_byte = 6;
-  return fixed_bytes +
-         escaped_bytes_per_byte * (entry.remote_ip.size() + entry.method.size() +
-                                   entry.target.size() + entry.host.size() +
-                                   entry.user_agent.size() + entry.referer.size());
+  return fixed_bytes + escaped_bytes_per_byte *
+                           (entry.remote_ip.size() + entry.method.size() + entry.target.size() +
+                            entry.host.size() + entry.user_agent.size() + entry.referer.size());
 }
 
 }  // namespace ringway::log

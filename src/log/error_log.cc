@@ -16,8 +16,8 @@ void write_line(Level level, const char* format, ...) {
   std::tm parts{};
   gmtime_r(&now.tv_sec, &parts);
   int length = static_cast<int>(std::strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%SZ ", &parts));
-  length += std::snprintf(line + length, sizeof line - static_cast<std::size_t>(length), "%s: ",
-                          level_names[static_cast<int>(level)]);
+  length += std::snprintf(line + length, sizeof line - static_cast<std::size_t>(length),
+                          "%s: ", level_names[static_cast<int>(level)]);
   va_list arguments;
   va_start(arguments, format);
   int message = std::vsnprintf(line + length, sizeof line - static_cast<std::size_t>(length) - 1,

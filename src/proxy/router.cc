@@ -27,7 +27,8 @@ SplitTarget split_target(std::string_view target) {
   std::string_view rest = target.substr(http_scheme.size());
   std::size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  std::string_view path =
+      slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
   if (!path.empty() && path.front() == '?') return {};  // "http://host?q" has no path: refuse
   return {true, authority, path};
 }

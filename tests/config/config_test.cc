@@ -20,7 +20,9 @@ listen = ["0.0.0.0:80"]
 acme_webroot = "/srv/acme"
 )";
 
-LoadResult parse(std::string_view text) { return parse_config(text, "test.toml"); }
+LoadResult parse(std::string_view text) {
+  return parse_config(text, "test.toml");
+}
 
 // A valid config with `extra` appended after the [http] section.
 LoadResult parse_with(std::string_view extra) {
@@ -103,7 +105,11 @@ log.format = "json"
 }
 
 TEST(ParseConfig, Workers) {
-  EXPECT_EQ(parse(R"(workers = "auto")" "\n" + std::string(http_section)).config.workers, 0u);
+  EXPECT_EQ(parse(R"(workers = "auto")"
+                  "\n" +
+                  std::string(http_section))
+                .config.workers,
+            0u);
   EXPECT_EQ(parse("workers = 1\n" + std::string(http_section)).config.workers, 1u);
   EXPECT_EQ(parse("workers = 1024\n" + std::string(http_section)).config.workers, 1024u);
   for (std::string_view bad : {"0", "1025", "-3", R"("many")"}) {
@@ -151,7 +157,8 @@ TEST(ParseConfig, Durations) {
       ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
       EXPECT_EQ(result.config.timeouts.keepalive_ms, test.expected_ms);
     } else {
-      EXPECT_EQ(only_error(result), "test.toml:5:13: timeouts.keepalive: " + std::string(test.error));
+      EXPECT_EQ(only_error(result),
+                "test.toml:5:13: timeouts.keepalive: " + std::string(test.error));
     }
   }
 }
@@ -223,7 +230,8 @@ TEST(ParseConfig, ListenIpv4IntoSockaddr) {
 }
 
 TEST(ParseConfig, ListenIpv6IntoSockaddr) {
-  LoadResult result = parse("[http]\nlisten = [\"[2001:db8::5]:443\", \"[::]:80\"]\nacme_webroot = \"/w\"\n");
+  LoadResult result =
+      parse("[http]\nlisten = [\"[2001:db8::5]:443\", \"[::]:80\"]\nacme_webroot = \"/w\"\n");
   ASSERT_TRUE(result.ok) << ::testing::PrintToString(result.errors);
   const ListenAddress& listen = result.config.http.listen.at(0);
   EXPECT_TRUE(listen.ipv6);
@@ -261,7 +269,8 @@ TEST(ParseConfig, BadListenAddresses) {
     // The bad address is the second element so the index in the key is checked too.
     std::string text = "[http]\nlisten = [\"0.0.0.0:80\", \"" + std::string(test.text) +
                        "\"]\nacme_webroot = \"/w\"\n";
-    EXPECT_EQ(only_error(parse(text)), "test.toml:2:25: http.listen[1]: " + std::string(test.error));
+    EXPECT_EQ(only_error(parse(text)),
+              "test.toml:2:25: http.listen[1]: " + std::string(test.error));
   }
 }
 
@@ -314,7 +323,8 @@ TEST(ParseConfig, UnknownKeys) {
 TEST(ParseConfig, SectionOfWrongType) {
   EXPECT_EQ(only_error(parse("timeouts = 5\n" + std::string(http_section))),
             "test.toml:1:12: timeouts: expected a table, got an integer");
-  EXPECT_EQ(only_error(parse("http = [1]\n")), "test.toml:1:8: http: expected a table, got an array");
+  EXPECT_EQ(only_error(parse("http = [1]\n")),
+            "test.toml:1:8: http: expected a table, got an array");
 }
 
 TEST(ParseConfig, CollectsEveryErrorInFileOrder) {
@@ -343,7 +353,8 @@ keepalive = "forever"
 }
 
 TEST(ParseConfig, SyntaxError) {
-  LoadResult result = parse("workers = 2\n[http]\nlisten = [\"0.0.0.0:80\"\nacme_webroot = \"/w\"\n");
+  LoadResult result =
+      parse("workers = 2\n[http]\nlisten = [\"0.0.0.0:80\"\nacme_webroot = \"/w\"\n");
   std::string error = only_error(result);
   EXPECT_EQ(error.rfind("test.toml:4:1: ", 0), 0u) << error;
   EXPECT_GT(error.size(), std::string_view("test.toml:4:1: ").size());
@@ -373,7 +384,8 @@ TEST(LoadConfigFile, ReadsFileAndNamesItInErrors) {
 
 TEST(LoadConfigFile, MissingFile) {
   LoadResult result = load_config_file("/nonexistent/ringway.toml");
-  EXPECT_EQ(only_error(result), "/nonexistent/ringway.toml: cannot read: No such file or directory");
+  EXPECT_EQ(only_error(result),
+            "/nonexistent/ringway.toml: cannot read: No such file or directory");
 }
 
 TEST(LoadConfigFile, Directory) {

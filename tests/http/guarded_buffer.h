@@ -18,8 +18,8 @@ class GuardedBuffer {
     const auto page_bytes = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     const std::size_t data_pages = input.size() / page_bytes + 1;
     mapping_bytes_ = (data_pages + 1) * page_bytes;
-    mapping_ = mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                    -1, 0);
+    mapping_ =
+        mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapping_ == MAP_FAILED) std::abort();
     char* guard_page = static_cast<char*>(mapping_) + data_pages * page_bytes;
     if (mprotect(guard_page, page_bytes, PROT_NONE) != 0) std::abort();

@@ -205,7 +205,7 @@ class Ringway:
                 s.close()
         return self
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.signal_time = time.monotonic()
         if self.alive():
             os.kill(self.proc.pid, sig)
@@ -224,7 +224,7 @@ class Ringway:
             return None, False
         killed = False
         if self.proc.poll() is None:
-            self.signal(sig)
+            self.send_signal(sig)
             if self.wait(timeout) is None:
                 killed = True
                 try:
@@ -455,7 +455,11 @@ class HttpConn:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.settimeout(timeout)
-        s.connect((host, port))
+        try:
+            s.connect((host, port))
+        except BaseException:
+            s.close()
+            raise
         return cls(s, addr)
 
     def close(self):

@@ -173,7 +173,14 @@ class Challenge(RingwayCase):
             os.unlink(path)
         self.assert_404(PREFIX + name)
 
+    def test_file_of_4096_bytes(self):
+        content = bytes((i * 7 + 13) % 256 for i in range(4096))
+        self.inst.put_token("token4096", content)
+        self.assert_served(PREFIX + "token4096", content)
+
     def test_larger_file(self):
+        # The spec says body = file contents, with no size limit. (ringway 0.1.0 refuses
+        # files over 4096 bytes with a 500: either the spec gains that limit or this holds.)
         content = bytes((i * 7 + 13) % 256 for i in range(8192))
         self.inst.put_token("bigToken", content)
         self.assert_served(PREFIX + "bigToken", content)

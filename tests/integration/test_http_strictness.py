@@ -118,14 +118,15 @@ class Strictness(RingwayCase):
                                      headers=[("Host", "b.example")]), 400)
 
     def test_bad_request_line(self):
-        for line in (b"GET /", b"GET / HTTP/1.1 extra", b"/ HTTP/1.1", b"GET  HTTP/1.1",
+        for line in (b"GET / HTTP/1.1 extra", b"/ HTTP/1.1", b"GET  HTTP/1.1",
                      b"GET / HTTP/1.1\x00"):
             with self.subTest(line=line):
                 self.assert_rejected(line + b"\r\nHost: example.com\r\n\r\n", 400)
 
     def test_malformed_version(self):
-        # Not an HTTP-version at all: 400 (505 is tolerated for a version-looking token).
-        for line in (b"GET / HTTP1.1", b"GET / http/1.1", b"GET / HTTP/1", b"GET / HTTP/1.x"):
+        # Not an HTTP-version at all: 400 (505 is tolerated for a version-looking token and
+        # for an HTTP/0.9-style request line without a version).
+        for line in (b"GET /", b"GET / HTTP1.1", b"GET / http/1.1", b"GET / HTTP/1", b"GET / HTTP/1.x"):
             with self.subTest(line=line):
                 c = self.conn()
                 c.send(line + b"\r\nHost: example.com\r\n\r\n")

@@ -19,8 +19,12 @@ void* operator new(std::size_t size) {
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
   throw std::bad_alloc();
 }
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete(void* memory) noexcept {
+  std::free(memory);
+}
+void operator delete(void* memory, std::size_t) noexcept {
+  std::free(memory);
+}
 
 namespace ringway::log {
 namespace {
@@ -167,8 +171,9 @@ TEST(AppendJson, EmptyHeadersAreLeftOut) {
   EXPECT_NE(json(entry).find(R"("headers":{"Referer":["https://example.org/"]}})"),
             std::string::npos);
   entry.user_agent = "ua";
-  EXPECT_NE(json(entry).find(R"("headers":{"User-Agent":["ua"],"Referer":["https://example.org/"]}})"),
-            std::string::npos);
+  EXPECT_NE(
+      json(entry).find(R"("headers":{"User-Agent":["ua"],"Referer":["https://example.org/"]}})"),
+      std::string::npos);
 }
 
 TEST(AppendJson, NegativeDurationIsZero) {
@@ -190,16 +195,19 @@ TEST(AppendJson, EscapesStrings) {
       {"\n\t\x01\x1f", R"(\u000a\u0009\u0001\u001f)"},
       {"del\x7f", R"(del\u007f)"},
       // Well-formed UTF-8 stays as it is: é, €, U+10FFFF, an emoji.
-      {"\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf\xf0\x9f\x98\x80"},
+      {"\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf\xf0\x9f\x98\x80",
+       "\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf\xf0\x9f\x98\x80"},
       // Each byte of an ill-formed sequence is escaped on its own.
       {"\x80", R"(\u0080)"},
-      {"\xc0\xaf", R"(\u00c0\u00af)"},  // overlong '/'
-      {"\xed\xa0\x80", R"(\u00ed\u00a0\u0080)"},  // surrogate U+D800
+      {"\xc0\xaf", R"(\u00c0\u00af)"},                      // overlong '/'
+      {"\xed\xa0\x80", R"(\u00ed\u00a0\u0080)"},            // surrogate U+D800
       {"\xf4\x90\x80\x80", R"(\u00f4\u0090\u0080\u0080)"},  // above U+10FFFF
-      {"\xe0\x9f\xbf", R"(\u00e0\u009f\u00bf)"},  // overlong 3 bytes
+      {"\xe0\x9f\xbf", R"(\u00e0\u009f\u00bf)"},            // overlong 3 bytes
       {"\xf0\x8f\xbf\xbf", R"(\u00f0\u008f\u00bf\u00bf)"},  // overlong 4 bytes
-      {"a\xe2\x82", R"(a\u00e2\u0082)"},  // cut short at the end
-      {"\xe2\x82" "A", R"(\u00e2\u0082A)"},  // cut short by ASCII
+      {"a\xe2\x82", R"(a\u00e2\u0082)"},                    // cut short at the end
+      {"\xe2\x82"
+       "A",
+       R"(\u00e2\u0082A)"},  // cut short by ASCII
       {"\xff\xfe", R"(\u00ff\u00fe)"},
   };
   for (const EscapeCase& test : cases) {
@@ -211,3 +219,213 @@ TEST(AppendJson, EscapesStrings) {
     EXPECT_NE(line.find(expected), std::string::npos) << line;
   }
 }
+
+// A small strict JSON checker: enough to prove each line is one well-formed
+// object with well-formed UTF-8, without a JSON library in the test.
+class JsonChecker {
+ public:
+  explicit JsonChecker(std::string_view text) : text_(text) {}
+
+  bool is_one_object() {
+    if (!object()) return false;
+    return position_ == text_.size();
+  }
+
+ private:
+  bool at(char expected) const { return position_ < text_.size() && text_[position_] == expected; }
+  bool take(char expected) {
+    if (!at(expected)) return false;
+    ++position_;
+    return true;
+  }
+
+  bool value() {
+    if (at('{')) return object();
+    if (at('[')) return array();
+    if (at('"')) return string();
+    return number();
+  }
+
+  bool object() {
+    if (!take('{')) return false;
+    if (take('}')) return true;
+    do {
+      if (!string() || !take(':') || !value()) return false;
+    } while (take(','));
+    return take('}');
+  }
+
+  bool array() {
+    if (!take('[')) return false;
+    if (take(']')) return true;
+    do {
+      if (!value()) return false;
+    } while (take(','));
+    return take(']');
+  }
+
+  bool number() {
+    std::size_t start = position_;
+    take('-');
+    while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_])))
+      ++position_;
+    if (take('.')) {
+      std::size_t fraction_start = position_;
+      while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_])))
+        ++position_;
+      if (position_ == fraction_start) return false;
+    }
+    return position_ > start;
+  }
+
+  bool string() {
+    if (!take('"')) return false;
+    while (position_ < text_.size()) {
+      auto byte = static_cast<unsigned char>(text_[position_]);
+      if (byte == '"') {
+        ++position_;
+        return true;
+      }
+      if (byte < 0x20) return false;
+      if (byte == '\\') {
+        if (!escape()) return false;
+      } else if (byte >= 0x80) {
+        if (!utf8_character()) return false;
+      } else {
+        ++position_;
+      }
+    }
+    return false;
+  }
+
+  bool escape() {
+    ++position_;
+    if (position_ >= text_.size()) return false;
+    char kind = text_[position_++];
+    if (std::string_view("\"\\/bfnrt").find(kind) != std::string_view::npos) return true;
+    if (kind != 'u' || position_ + 4 > text_.size()) return false;
+    for (int index = 0; index < 4; ++index) {
+      if (!std::isxdigit(static_cast<unsigned char>(text_[position_++]))) return false;
+    }
+    return true;
+  }
+
+  // Decodes one character and rejects overlongs, surrogates and values past U+10FFFF.
+  bool utf8_character() {
+    auto lead = static_cast<unsigned char>(text_[position_]);
+    int length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    if (length == 0 || lead > 0xf7 || position_ + length > text_.size()) return false;
+    std::uint32_t code_point = lead & (0x7f >> length);
+    for (int index = 1; index < length; ++index) {
+      auto next = static_cast<unsigned char>(text_[position_ + index]);
+      if ((next & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < smallest[length] || code_point > 0x10ffff) return false;
+    if (code_point >= 0xd800 && code_point <= 0xdfff) return false;
+    position_ += length;
+    return true;
+  }
+
+  std::string_view text_;
+  std::size_t position_ = 0;
+};
+
+TEST(JsonChecker, AcceptsAndRejects) {
+  EXPECT_TRUE(JsonChecker(R"({"a":[1,2.5,{"b":"\u00e9\n"}],"c":-3})").is_one_object());
+  EXPECT_TRUE(JsonChecker("{\"a\":\"\xc3\xa9\"}").is_one_object());
+  EXPECT_FALSE(JsonChecker(R"({"a":1)").is_one_object());
+  EXPECT_FALSE(JsonChecker(R"({"a":1}x)").is_one_object());
+  EXPECT_FALSE(JsonChecker("{\"a\":\"\x01\"}").is_one_object());
+  EXPECT_FALSE(JsonChecker("{\"a\":\"\xc0\xaf\"}").is_one_object());
+  EXPECT_FALSE(JsonChecker("{\"a\":\"\xed\xa0\x80\"}").is_one_object());
+  EXPECT_FALSE(JsonChecker(R"({"a":"\x"})").is_one_object());
+  EXPECT_FALSE(JsonChecker(R"({"a":1.})").is_one_object());
+}
+
+// Random bytes, biased towards the ones that need escaping.
+std::string random_field(std::mt19937& random) {
+  static constexpr char interesting[] =
+      "\"\\\n\x01\x7f\x80\xbf\xc0\xc3\xa9\xe2\x82\xac\xed\xa0\xf0\x9f\x98\xf4\xff a/";
+  std::uniform_int_distribution<int> length_distribution(0, 24);
+  std::uniform_int_distribution<int> byte_distribution(0, 255);
+  std::uniform_int_distribution<int> pick_distribution(0, sizeof interesting - 2);
+  std::string field;
+  for (int count = length_distribution(random); count > 0; --count) {
+    field.push_back(byte_distribution(random) % 2 == 0
+                        ? interesting[pick_distribution(random)]
+                        : static_cast<char>(byte_distribution(random)));
+  }
+  return field;
+}
+
+TEST(AccessLog, RandomEntriesGiveWellFormedLines) {
+  std::mt19937 random(20261125);
+  for (int round = 0; round < 2000; ++round) {
+    std::string fields[6];
+    for (std::string& field : fields) field = random_field(random);
+    AccessEntry entry{
+        .remote_ip = fields[0],
+        .method = fields[1],
+        .target = fields[2],
+        .version_minor = static_cast<std::uint8_t>(random() % 2),
+        .host = fields[3],
+        .user_agent = fields[4],
+        .referer = fields[5],
+        .status = static_cast<int>(100 + random() % 500),
+        .body_bytes = random(),
+        .start_unix_ns = static_cast<std::int64_t>(random()) * 1'000'000'000,
+        .duration_ns = static_cast<std::int64_t>(random()),
+    };
+    std::string json_line = json(entry);
+    std::string combined_line = combined(entry);
+    SCOPED_TRACE(::testing::PrintToString(json_line));
+    ASSERT_FALSE(json_line.empty());
+    EXPECT_EQ(json_line.find('\n'), json_line.size() - 1);
+    EXPECT_TRUE(
+        JsonChecker(std::string_view(json_line).substr(0, json_line.size() - 1)).is_one_object());
+    EXPECT_EQ(combined_line.find('\n'), combined_line.size() - 1);
+    for (std::size_t index = 0; index + 1 < combined_line.size(); ++index) {
+      auto byte = static_cast<unsigned char>(combined_line[index]);
+      ASSERT_TRUE(byte >= 0x20 && byte < 0x7f) << combined_line;
+    }
+    EXPECT_LE(json_line.size(), line_bytes_max(entry));
+    EXPECT_LE(combined_line.size(), line_bytes_max(entry));
+  }
+}
+
+TEST(AccessLog, AllocationCounterSeesAGrowingString) {
+  std::string out;
+  int allocations = 0;
+  {
+    AllocationCounter counter;
+    append_json(typical_entry(), out);
+    allocations = counter.count();
+  }
+  EXPECT_GT(allocations, 0);
+}
+
+TEST(AccessLog, NoAllocationWhenTheStringHasCapacity) {
+  AccessEntry entry = typical_entry();
+  entry.target = "/\xff\"escaped\"\x01";
+  entry.referer = "https://example.org/";
+  std::string out;
+  out.reserve(4 * line_bytes_max(entry));
+  const char* data_before = out.data();
+  int allocations = 0;
+  {
+    AllocationCounter counter;
+    for (int line = 0; line < 2; ++line) {
+      entry.start_unix_ns += 1'000'000'000;  // a new second refills the time cache
+      append_combined(entry, out);
+      append_json(entry, out);
+    }
+    allocations = counter.count();
+  }
+  EXPECT_EQ(allocations, 0);
+  EXPECT_EQ(out.data(), data_before);
+}
+
+}  // namespace
+}  // namespace ringway::log

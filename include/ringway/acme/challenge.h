@@ -12,7 +12,7 @@ inline constexpr std::size_t token_bytes_max = 255;
 enum class ChallengeMatch {
   not_challenge,  // some other path: not ours
   invalid_token,  // under the challenge prefix but no valid token: 404 without touching files
-  token,  // a well-formed token
+  token,          // a well-formed token
 };
 
 struct Challenge {

@@ -35,8 +35,8 @@ struct HttpFront {
 
 struct Timeouts {
   std::uint32_t request_head_ms = 10000;  // from connection or previous response to a full head
-  std::uint32_t keepalive_ms = 75000;  // idle between requests
-  std::uint32_t shutdown_ms = 10000;  // how long a graceful stop waits for in-flight responses
+  std::uint32_t keepalive_ms = 75000;     // idle between requests
+  std::uint32_t shutdown_ms = 10000;      // how long a graceful stop waits for in-flight responses
 };
 
 struct Limits {
@@ -46,7 +46,7 @@ struct Limits {
 };
 
 struct Config {
-  std::string source;  // the file it came from, or "<built-in demo>"
+  std::string source;         // the file it came from, or "<built-in demo>"
   std::uint32_t workers = 0;  // 0: one per CPU in the affinity mask
   HttpFront http;
   Timeouts timeouts;

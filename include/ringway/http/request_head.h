@@ -31,14 +31,14 @@ enum class Method : std::uint8_t {
 struct RequestHead {
   Method method = Method::other;
   std::string_view method_text;
-  std::string_view target;  // request-target exactly as sent
+  std::string_view target;         // request-target exactly as sent
   std::uint8_t version_minor = 1;  // HTTP/1.<version_minor>; only 0 and 1 are accepted
   bool has_host = false;
-  std::string_view host;  // Host field value as sent (port included), empty when absent
+  std::string_view host;        // Host field value as sent (port included), empty when absent
   std::string_view user_agent;  // empty when absent; kept for access logs
-  std::string_view referer;  // empty when absent; kept for access logs
-  bool keep_alive = true;  // after the version default and any Connection field
-  bool chunked = false;  // Transfer-Encoding ends in chunked
+  std::string_view referer;     // empty when absent; kept for access logs
+  bool keep_alive = true;       // after the version default and any Connection field
+  bool chunked = false;         // Transfer-Encoding ends in chunked
   bool has_content_length = false;
   std::uint64_t content_length = 0;
   std::size_t header_count = 0;

@@ -12,10 +12,10 @@
 namespace ringway::http {
 
 enum class ParseStatus : std::uint8_t {
-  complete,  // head parsed; head_bytes says how long it was
-  partial,  // no error so far, the head has not ended yet: read more
-  bad_request,  // 400: malformed, ambiguous framing, missing Host on 1.1, ...
-  head_too_large,  // 431: head (or the buffered part of it) is over the byte or field limit
+  complete,               // head parsed; head_bytes says how long it was
+  partial,                // no error so far, the head has not ended yet: read more
+  bad_request,            // 400: malformed, ambiguous framing, missing Host on 1.1, ...
+  head_too_large,         // 431: head (or the buffered part of it) is over the byte or field limit
   version_not_supported,  // 505: HTTP/2+ or HTTP/0.9-style request lines, HTTP/1.x with x > 1
 };
 

@@ -16,7 +16,7 @@ struct OutputArea {
 };
 
 struct ResponseOptions {
-  std::string_view date;  // an IMF-fixdate, e.g. "Wed, 25 Nov 2026 22:51:55 GMT"
+  std::string_view date;   // an IMF-fixdate, e.g. "Wed, 25 Nov 2026 22:51:55 GMT"
   bool keep_alive = true;  // false adds "Connection: close"
   bool head_only = false;  // HEAD: headers (with Content-Length) but no body
 };

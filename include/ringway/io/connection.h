@@ -32,12 +32,12 @@ struct Connection {
   bool in_use = false;
   bool receiving = false;  // a multishot receive is armed
   bool sending = false;
-  bool closing = false;  // close submitted or about to be
+  bool closing = false;           // close submitted or about to be
   bool close_after_send = false;  // the last response is queued: no more requests
-  bool lingering = false;  // write side shut, draining the client until EOF or timeout
-  bool awaiting_file = false;  // a challenge is not answered until its file is read
-  bool file_busy = false;  // a file operation (open, read, close) is in flight
-  bool paused = false;  // input waits for a file read or for output space
+  bool lingering = false;         // write side shut, draining the client until EOF or timeout
+  bool awaiting_file = false;     // a challenge is not answered until its file is read
+  bool file_busy = false;         // a file operation (open, read, close) is in flight
+  bool paused = false;            // input waits for a file read or for output space
 
   std::uint64_t head_started_ms = 0;  // when the first byte of an unfinished head arrived
 

@@ -12,7 +12,7 @@ namespace ringway::io {
 
 struct RingFeatures {
   bool single_issuer_defer_taskrun = false;  // 6.1: completions run only when we wait
-  bool registered_ring_fd = false;  // 5.18: io_uring_enter skips the fd lookup
+  bool registered_ring_fd = false;           // 5.18: io_uring_enter skips the fd lookup
 };
 
 class Ring {

@@ -23,9 +23,9 @@ namespace ringway::io {
 struct WorkerSettings {
   const config::Config* config = nullptr;
   std::vector<int> listener_fds;  // owned by the worker from now on
-  int webroot_fd = -1;  // shared, read-only: an O_PATH directory
-  int access_log_fd = -1;  // shared; -1 when access logging is off
-  int cpu = -1;  // pin to this CPU; -1 leaves the thread unpinned
+  int webroot_fd = -1;            // shared, read-only: an O_PATH directory
+  int access_log_fd = -1;         // shared; -1 when access logging is off
+  int cpu = -1;                   // pin to this CPU; -1 leaves the thread unpinned
 };
 
 class Worker {

@@ -12,15 +12,15 @@ namespace ringway::log {
 
 // One handled request. Every view is borrowed and only read during the call.
 struct AccessEntry {
-  std::string_view remote_ip;  // "127.0.0.1" or "::1"
-  std::string_view method;  // as sent
-  std::string_view target;  // request-target as sent
-  std::uint8_t version_minor;  // HTTP/1.x
-  std::string_view host;  // Host field as sent, may be empty
+  std::string_view remote_ip;   // "127.0.0.1" or "::1"
+  std::string_view method;      // as sent
+  std::string_view target;      // request-target as sent
+  std::uint8_t version_minor;   // HTTP/1.x
+  std::string_view host;        // Host field as sent, may be empty
   std::string_view user_agent;  // may be empty
-  std::string_view referer;  // may be empty
+  std::string_view referer;     // may be empty
   int status;
-  std::uint64_t body_bytes;  // response body bytes sent
+  std::uint64_t body_bytes;    // response body bytes sent
   std::int64_t start_unix_ns;  // when the request started (CLOCK_REALTIME)
   std::int64_t duration_ns;
 };

@@ -10,18 +10,18 @@
 namespace ringway::proxy {
 
 enum class FrontAction {
-  redirect,  // 301 to https://host[:port]target
-  challenge,  // serve the token's file from the webroot
-  not_found,  // 404
+  redirect,            // 301 to https://host[:port]target
+  challenge,           // serve the token's file from the webroot
+  not_found,           // 404
   method_not_allowed,  // 405: challenge path with a method other than GET or HEAD
-  bad_request,  // 400: no usable host, or a target that is not origin- or absolute-form
+  bad_request,         // 400: no usable host, or a target that is not origin- or absolute-form
 };
 
 struct FrontDecision {
   FrontAction action = FrontAction::bad_request;
-  std::string_view host;  // validated host without port (redirect)
+  std::string_view host;    // validated host without port (redirect)
   std::string_view target;  // path and query to put after the host (redirect)
-  std::string_view token;  // challenge token (challenge)
+  std::string_view token;   // challenge token (challenge)
 };
 
 // Routes a parsed request. Absolute-form targets ("http://name/path") take
