@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -73,11 +73,6 @@ class Measurement:
     @property
     def requests_per_cpu_second(self):
         return self.requests / self.cpu_seconds if self.cpu_seconds > 0 else float("inf")
-
-
-@dataclass
-class ServerResults:
-    rounds: list = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,8 +288,8 @@ def latency_milliseconds(text, percentile):
     return float(match.group(1)) * LATENCY_UNITS_TO_MILLISECONDS[match.group(2)]
 
 
-def parse_wrk(text):
-    """(requests, requests/s, p50 ms, p99 ms, socket errors, non-2xx/3xx) from `wrk --latency`."""
+def parse_wrk(text, server_cpu_seconds):
+    """A Measurement from `wrk --latency` output and the server's CPU time over the run."""
     requests = re.search(r"^\s*(\d+) requests in", text, re.MULTILINE)
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.MULTILINE)
     if not requests or not rate:
@@ -302,9 +297,14 @@ def parse_wrk(text):
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                        text)
     non_3xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return (int(requests.group(1)), float(rate.group(1)), latency_milliseconds(text, 50),
-            latency_milliseconds(text, 99), sum(int(count) for count in errors.groups())
-            if errors else 0, int(non_3xx.group(1)) if non_3xx else 0)
+    return Measurement(
+        requests=int(requests.group(1)),
+        cpu_seconds=server_cpu_seconds,
+        requests_per_second=float(rate.group(1)),
+        latency_p50_ms=latency_milliseconds(text, 50),
+        latency_p99_ms=latency_milliseconds(text, 99),
+        socket_errors=sum(int(count) for count in errors.groups()) if errors else 0,
+        non_3xx_responses=int(non_3xx.group(1)) if non_3xx else 0)
 
 
 def run_wrk(port, duration_seconds, connections):
@@ -328,8 +328,8 @@ def measure(server, duration_seconds, connections):
     if server.process.poll() is not None:
         raise HarnessError(f"{server.spec.name} exited during the run:\n"
                            f"{log_tail(server.spec.log_path)}")
-    requests, rate, p50, p99, socket_errors, non_3xx = parse_wrk(output)
-    return Measurement(requests, round(cpu_after - cpu_before, 3), rate, p50, p99, socket_errors, non_3xx)
+    # Clock ticks are 10 ms: three decimals keep the JSON free of float noise.
+    return parse_wrk(output, round(cpu_after - cpu_before, 3))
 
 
 def check_clean(name, measurement, strict):
@@ -365,14 +365,14 @@ def ratio_matrix(results):
     return {
         a: {
             b: statistics.median(ra.requests_per_cpu_second / rb.requests_per_cpu_second
-                                 for ra, rb in zip(results[a].rounds, results[b].rounds))
+                                 for ra, rb in zip(results[a], results[b]))
             for b in names if b != a
         }
         for a in names
     }
 
 
-def print_report(results, medians, ratios, skipped):
+def print_report(medians, ratios, skipped):
     print()
     print(f"{'server':<14}{'req/CPU-s':>12}{'req/s':>12}{'CPU-s/run':>11}"
           f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
@@ -391,7 +391,17 @@ def print_report(results, medians, ratios, skipped):
         for a in names:
             cells = "".join(f"{'-':>14}" if a == b else f"{ratios[a][b]:>14.2f}" for b in names)
             print(f"{a:<14}{cells}")
+    if "ringway" in ratios:
+        print()
+        for peer, ratio in ratios["ringway"].items():
+            print(f"ringway vs {peer}: {ratio:.2f}x the requests per CPU-second"
+                  f" ({100 / ratio:.0f}% of {peer}'s CPU per request)")
     print()
+
+
+def measurement_json(measurement):
+    return dict(asdict(measurement),
+                requests_per_cpu_second=round(measurement.requests_per_cpu_second, 1))
 
 
 def write_json(path, options, results, medians, ratios, skipped):
@@ -402,9 +412,7 @@ def write_json(path, options, results, medians, ratios, skipped):
                      "connections": options.connections, "wrk_threads": 1,
                      "server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU},
         "servers": {name: {"median": medians[name],
-                           "rounds": [dict(vars(m), requests_per_cpu_second=
-                                           m.requests_per_cpu_second)
-                                      for m in results[name].rounds]}
+                           "rounds": [measurement_json(m) for m in results[name]]}
                     for name in results},
         "ratios": ratios,
         "skipped": skipped,
@@ -475,7 +483,7 @@ def run_benchmark(options):
     if not names:
         raise HarnessError("no server to measure")
     warmup_seconds = max(1, min(WARMUP_SECONDS_MAX, options.duration // 2))
-    results = {name: ServerResults() for name in names}
+    results = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="ringway-bench-") as temp, \
             contextlib.ExitStack() as stack:
         directory = Path(temp)
@@ -493,13 +501,13 @@ def run_benchmark(options):
             for name in names:
                 measurement = measure(servers[name], options.duration, options.connections)
                 check_clean(name, measurement, options.smoke)
-                results[name].rounds.append(measurement)
+                results[name].append(measurement)
                 print(f"round {round_index + 1}/{options.rounds} {name}: "
                       f"{measurement.requests_per_cpu_second:,.0f} req/CPU-s, "
                       f"{measurement.requests_per_second:,.0f} req/s", file=sys.stderr)
-    medians = {name: median_measurement(results[name].rounds) for name in names}
+    medians = {name: median_measurement(results[name]) for name in names}
     ratios = ratio_matrix(results)
-    print_report(results, medians, ratios, skipped)
+    print_report(medians, ratios, skipped)
     if options.json:
         write_json(options.json, options, results, medians, ratios, skipped)
 

@@ -67,6 +67,17 @@ const ParseCase parse_cases[] = {
      complete,
      {.method = Method::get, .target = "/", .version_minor = 1, .host = "example.com",
       .user_agent = "curl/8.5.0", .keep_alive = true, .chunked = false, .header_count = 3}},
+    {"browser_get",
+     "GET /articles/2024/io-uring?page=2 HTTP/1.1\r\nHost: www.example.com\r\n"
+     "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0\r\n"
+     "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+     "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+     "Referer: https://www.example.com/articles/\r\nConnection: keep-alive\r\n"
+     "Cookie: session=8f2c1e9a7b; theme=dark\r\nUpgrade-Insecure-Requests: 1\r\n\r\n",
+     complete,
+     {.target = "/articles/2024/io-uring?page=2", .host = "www.example.com",
+      .user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+      .referer = "https://www.example.com/articles/", .keep_alive = true, .header_count = 9}},
     {"http10_without_host", "GET /index.html HTTP/1.0\r\n\r\n", complete,
      {.target = "/index.html", .version_minor = 0, .has_host = false, .keep_alive = false,
       .header_count = 0}},
@@ -359,6 +370,28 @@ TEST(RequestParser, maps_each_known_method_case_sensitively) {
     ASSERT_EQ(parse_request_head(buffer.view(), head).status, complete) << text;
     EXPECT_EQ(head.method, method) << text;
     EXPECT_EQ(head.method_text, text);
+  }
+}
+
+// Long targets and values are scanned eight bytes at a time: put every byte value
+// at every offset of a long run to check that the fast path stops where it must.
+TEST(RequestParser, classifies_every_byte_at_every_offset) {
+  const std::string run(24, 'a');
+  for (int byte = 0; byte < 256; ++byte) {
+    const char value_byte = static_cast<char>(byte);
+    const bool value_ok = byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+    const bool target_ok = byte > 0x20 && byte < 0x7f;
+    for (std::size_t offset = 0; offset < run.size(); ++offset) {
+      std::string value = run;
+      value[offset] = value_byte;
+      RequestHead head;
+      const ParseStatus value_status =
+          parse_guarded("GET / HTTP/1.1\r\nHost: a\r\nX-A: " + value + "\r\n\r\n", head, {}).status;
+      ASSERT_EQ(value_status, value_ok ? complete : bad_request) << byte << " at " << offset;
+      const ParseStatus target_status =
+          parse_guarded("GET /" + value + " HTTP/1.1\r\nHost: a\r\n\r\n", head, {}).status;
+      ASSERT_EQ(target_status, target_ok ? complete : bad_request) << byte << " at " << offset;
+    }
   }
 }
 

@@ -31,7 +31,10 @@ struct ParserLimits {
 
 // Parses the request head at the start of input into head. Bytes after the head
 // (a body, a pipelined request) are left alone. On anything but complete the
-// contents of head are unspecified.
+// contents of head are unspecified. Empty lines before the request line are
+// skipped (RFC 9112 2.2) and count in head_bytes. Only the first
+// limits.head_bytes_max bytes are looked at; header_count_max above
+// header_count_limit is treated as header_count_limit.
 ParseResult parse_request_head(std::string_view input, RequestHead& head,
                                const ParserLimits& limits = {});
 
