@@ -49,8 +49,8 @@ Worker::Worker(WorkerSettings settings)
   }
   accepting_.assign(settings_.listener_fds.size(), false);
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
-  access_log_buffer_.reserve(64 * 1024);
-  access_log_writing_.reserve(64 * 1024);
+  access_log_buffer_.reserve(std::size_t{64} * 1024);
+  access_log_writing_.reserve(std::size_t{64} * 1024);
 }
 
 Worker::~Worker() {

@@ -116,6 +116,13 @@ class Challenge(RingwayCase):
                 self.assertEqual(resp.status, 404, f"sent {raw!r}, got {resp!r}")
                 self.assertNotIn(SECRET, resp.body)
 
+    def test_symlink_token_pointing_outside_404(self):
+        # A token that is a symlink to a file outside the challenge directory: never served.
+        link = os.path.join(self.inst.challenge_dir, "linkToSecret")
+        os.symlink(os.path.join(self.inst.tmp, "secret"), link)
+        self.addCleanup(os.unlink, link)
+        self.assert_404(PREFIX + "linkToSecret")
+
     def test_backslash_traversal(self):
         # A raw backslash is not a URI character at all: 400 (bad request-target) or 404.
         raw, resp = self.get(PREFIX + "..\\secret")

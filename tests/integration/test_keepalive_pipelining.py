@@ -3,6 +3,7 @@
 
 import os
 import re
+import select
 import sys
 import time
 import unittest
@@ -172,6 +173,43 @@ class KeepalivePipelining(RingwayCase):
         for i in range(3):
             c.send(request("GET", f"/six{i}", host="example.com"))
             self.assertEqual(c.read_response().get("location"), f"https://example.com/six{i}")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.inst.rw.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def test_pipelined_flood_without_reading_is_backpressured(self):
+        # A client that pipelines requests and never reads: ringway stops reading once its
+        # output is blocked, so its memory stays bounded (no response queue growing with
+        # the flood), and it still serves others.
+        one = request("GET", "/flood", host="example.com")
+        chunk = one * 2000
+        c = self.conn(rcvbuf=4096)
+        c.sock.setblocking(False)
+        before = self.rss_kib()
+        sent = 0
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and sent < 64 * 1024 * 1024:
+            try:
+                sent += c.sock.send(chunk)
+            except BlockingIOError:
+                if not select.select([], [c.sock], [], 0.2)[1]:
+                    # Send side blocked: the server is not reading.
+                    if time.monotonic() > deadline - 2.5:
+                        break
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        grown = self.rss_kib() - before
+        self.assertLess(sent, 64 * 1024 * 1024,
+                        "64 MiB of pipelined requests were taken in without reading responses")
+        self.assertLess(grown, 32 * 1024, f"ringway RSS grew by {grown} KiB during the flood "
+                                          f"({sent} bytes of requests)")
+        other = self.conn()
+        other.send(request("GET", "/other", host="example.com"))
+        self.assertEqual(other.read_response().get("location"), "https://example.com/other")
 
     def test_curl_reuses_connection(self):
         base = f"http://127.0.0.1:{self.inst.port}"

@@ -3,6 +3,7 @@
 IPv4 and IPv6 listeners."""
 
 import os
+import re
 import sys
 import unittest
 
@@ -88,6 +89,48 @@ class RedirectDefaultPort(RingwayCase):
                 self.assertEqual(resp.status, 400, f"sent {raw!r}, got {resp!r}")
                 self.assertFalse(resp.has("location"), f"Location present for bad Host: {resp!r}")
                 self.assertNotIn(b"https://", resp.raw_head)
+
+    def test_host_label_hyphen_rules(self):
+        # A DNS label neither starts nor ends with '-' (RFC 1123 host names).
+        for host in ("-bad-.com", "bad-.example.com", "-x.example.com"):
+            with self.subTest(host=host):
+                resp = self.roundtrip(request("GET", "/", host=host))
+                self.assertEqual(resp.status, 400, f"Host: {host} -> {resp!r}")
+                self.assertFalse(resp.has("location"))
+
+    def test_more_invalid_hosts(self):
+        for host in ("", "a..b", "example.com:abc", "a" * 300, ".", "[::1]x", "[zz::1]",
+                     "1.2.3.4:99999"):
+            with self.subTest(host=host):
+                resp = self.roundtrip(request("GET", "/", host=host))
+                self.assertEqual(resp.status, 400, f"Host: {host!r} -> {resp!r}")
+                self.assertFalse(resp.has("location"), repr(resp))
+
+    def test_trailing_dot_host(self):
+        resp = self.roundtrip(request("GET", "/", host="example.com."))
+        self.assertEqual(resp.status, 301, repr(resp))
+        self.assertIn(resp.get("location"), ("https://example.com./", "https://example.com/"))
+
+    def test_absolute_form_target(self):
+        # RFC 9112 3.2.2: the authority of an absolute-form target replaces Host. Either
+        # that, or a 400; never "https://<Host>http://...".
+        resp = self.roundtrip(b"GET http://other.example/x?y HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        if resp.status == 301:
+            self.assertEqual(resp.get("location"), "https://other.example/x?y")
+        else:
+            self.assertEqual(resp.status, 400, repr(resp))
+            self.assertFalse(resp.has("location"))
+
+    def test_asterisk_and_authority_forms(self):
+        for raw in (b"OPTIONS * HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                    b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+                    b"GET x HTTP/1.1\r\nHost: example.com\r\n\r\n"):
+            with self.subTest(raw=raw):
+                resp = self.roundtrip(raw)
+                loc = resp.get("location")
+                self.assertFalse(loc and not re.match(r"https://example\.com/", loc),
+                                 f"nonsense Location {loc!r} for {raw!r}")
+                self.assertNotEqual(resp.status, 200)
 
     def test_curl_redirect(self):
         p = curl("-sS", "-o", "/dev/null", "-D", "-", "-H", "Host: www.example.test",

@@ -58,6 +58,15 @@ class HeadTimeout(RingwayCase):
                 break
         assert_closed_in_window(self, c, 0.7, 3.0, "dribbled head")
 
+    def test_partial_head_after_keepalive_exchange(self):
+        # The head deadline starts again for the second request on a connection.
+        c = self.conn()
+        c.send(request("GET", "/first", host="example.com"))
+        self.assertEqual(c.read_response().status, 301)
+        c.t0 = time.monotonic()
+        c.send(b"GET /second HTTP/1.1\r\nHost: exam")
+        assert_closed_in_window(self, c, 0.7, 3.0, "partial second head")
+
     def test_idle_keepalive_not_cut_by_head_timeout(self):
         # After a complete exchange the connection is idle: `keepalive` (10 s) applies,
         # not `request_head` (1 s).
