@@ -44,9 +44,9 @@ bool is_whitespace(char byte) {
 }
 
 // Word-at-a-time scanning (the "haszero" bit trick): a head is mostly long
-// runs of ordinary bytes, and checking eight per step halves the parse time of
-// a browser request. The tests are exact as booleans; the byte loops that follow
-// find the exact stopping byte.
+// runs of ordinary bytes, and checking eight per step cuts a third off parsing
+// a browser request. The tests are exact as booleans; the byte loops that
+// follow find the exact stopping byte.
 constexpr std::uint64_t every_byte(std::uint8_t byte) {
   return 0x0101010101010101u * byte;
 }
@@ -91,8 +91,8 @@ bool is_token(std::string_view text) {
                      [](char byte) { return has_class(byte, token_class); });
 }
 
-// lower is lowercase letters and '-'. text is a token, so OR-ing 0x20 folds only
-// letters onto lower: the only other byte it could fold onto '-' is CR.
+// lower is lowercase letters and '-'. OR-ing 0x20 folds only letters onto
+// letters, and the only other byte it folds onto '-' is CR, which no field holds.
 bool equals_lowercase(std::string_view text, std::string_view lower) {
   if (text.size() != lower.size()) return false;
   for (std::size_t index = 0; index < text.size(); ++index) {
@@ -283,8 +283,8 @@ ParseStatus Parser::parse_field_line(bool& head_ended) {
     head_ended = status == ParseStatus::complete;
     return status;
   }
-  // A line starting with SP or HT (obs-fold) ends up here with an empty name: RFC
-  // 9112 5.2 lets a server reject it, and whitespace before ':' must be (5.1).
+  // A line starting with SP or HT (obs-fold) ends up here with an empty name and
+  // is rejected (RFC 9112 5.2 allows it); whitespace before ':' must be (5.1).
   const char* name_begin = position_;
   while (position_ != end_ && has_class(*position_, token_class)) ++position_;
   if (position_ == end_) return ParseStatus::partial;

@@ -5,6 +5,7 @@ import os
 import re
 import select
 import sys
+import threading
 import time
 import unittest
 
@@ -127,6 +128,36 @@ class KeepalivePipelining(RingwayCase):
             self.assertEqual(resp.get("location"), f"https://example.com/n{i}", f"#{i}")
         self.assert_open(c)
 
+    def test_large_pipeline_with_concurrent_reader(self):
+        # A client pipelines 2000 requests (~90 KB) in one go while reading every response
+        # as it arrives: all are answered, in order, on the same connection. (The server
+        # may stop reading while its output is blocked; it must not drop the client.)
+        n = 2000
+        c = self.conn(timeout=20)
+        data = b"".join(request("GET", f"/bulk{i}", host="example.com") for i in range(n))
+        errors = []
+
+        def sender():
+            try:
+                c.sock.sendall(data)
+            except OSError as e:
+                errors.append(e)
+        t = threading.Thread(target=sender, daemon=True)
+        t.start()
+        got = 0
+        try:
+            for i in range(n):
+                resp = c.read_response(timeout=10)
+                self.assertEqual(resp.get("location"), f"https://example.com/bulk{i}", f"#{i}")
+                got += 1
+        except AssertionError as e:
+            self.fail(f"pipeline of {n} requests ({len(data)} bytes): only {got} responses, "
+                      f"then: {str(e)[:300]}; sender error: {errors}")
+        finally:
+            t.join(20)
+        self.assertEqual(errors, [])
+        self.assert_open(c)
+
     def test_pipelined_last_closes(self):
         c = self.conn()
         c.send(request("GET", "/a", host="example.com")
@@ -183,8 +214,8 @@ class KeepalivePipelining(RingwayCase):
 
     def test_pipelined_flood_without_reading_is_backpressured(self):
         # A client that pipelines requests and never reads: ringway stops reading once its
-        # output is blocked, so its memory stays bounded (no response queue growing with
-        # the flood), and it still serves others.
+        # output is blocked (or drops the connection), so its memory stays bounded (no
+        # response queue growing with the flood), and it still serves others.
         one = request("GET", "/flood", host="example.com")
         chunk = one * 2000
         c = self.conn(rcvbuf=4096)

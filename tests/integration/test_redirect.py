@@ -184,6 +184,18 @@ class RedirectPort443Explicit(RingwayCase):
         self.assertEqual(resp.get("location"), "https://example.com/z")
 
 
+class WorkersAuto(RingwayCase):
+    CONFIG = dict(workers="auto", ipv6=True)
+
+    def test_many_connections_served(self):
+        conns = [self.conn(addr=("127.0.0.1" if i % 2 else "::1", self.inst.port))
+                 for i in range(24)]
+        for i, c in enumerate(conns):
+            c.send(request("GET", f"/w{i}", host="example.com"))
+        for i, c in enumerate(conns):
+            self.assertEqual(c.read_response().get("location"), f"https://example.com/w{i}")
+
+
 class WildcardDualStack(unittest.TestCase):
     """'[::]:P' and '0.0.0.0:P' together must both start (IPV6_V6ONLY) and both serve."""
 
