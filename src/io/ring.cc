@@ -47,12 +47,12 @@ io_uring_sqe* Ring::next_submission(Operation operation) {
   return submission;
 }
 
-int Ring::submit_and_wait(std::uint64_t timeout_ms) {
+int Ring::submit_and_wait(unsigned wait_count, std::uint64_t timeout_ms) {
   __kernel_timespec timeout{};
   timeout.tv_sec = static_cast<long long>(timeout_ms / 1000);
   timeout.tv_nsec = static_cast<long long>((timeout_ms % 1000) * 1000000);
   io_uring_cqe* completion = nullptr;
-  int result = io_uring_submit_and_wait_timeout(&ring_, &completion, 1, &timeout, nullptr);
+  int result = io_uring_submit_and_wait_timeout(&ring_, &completion, wait_count, &timeout, nullptr);
   if (result == -ETIME || result == -EINTR) return 0;
   return result < 0 ? result : 0;
 }

@@ -109,7 +109,11 @@ void Worker::run() {
     receive_buffers_.publish();
     if (stopping_ && active_connections_ == 0 && !access_log_in_flight_) break;
     std::uint64_t wait_ms = timers_.milliseconds_to_next_tick(now_ms_) + 1;
-    int result = ring_.submit_and_wait(wait_ms);
+    // A send of a small response completes during the submit itself. Waiting for
+    // one completion more than the sends just queued means we sleep until there
+    // is new work instead of waking once for the sends and once for the requests.
+    int result = ring_.submit_and_wait(1 + sends_since_wait_, wait_ms);
+    sends_since_wait_ = 0;
     if (result < 0 && result != -EBUSY) {
       log::write_line(log::Level::error, "worker: io_uring_enter: %s", std::strerror(-result));
       break;

@@ -216,6 +216,11 @@ void Worker::flush_output(Connection& connection) {
   io_uring_prep_send(submission, connection.fd, connection.output + connection.output_sent_bytes,
                      connection.output_bytes - connection.output_sent_bytes, MSG_NOSIGNAL);
   connection.sending = true;
+  // Only a first attempt at a keepalive response is expected to finish during
+  // the submit; anything whose completion we act on must wake us (see run()).
+  if (connection.output_sent_bytes == 0 && !connection.close_after_send && !connection.paused) {
+    ++sends_since_wait_;
+  }
 }
 
 void Worker::on_send(Connection& connection, const io_uring_cqe& completion) {

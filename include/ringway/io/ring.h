@@ -29,9 +29,9 @@ class Ring {
   // A submission slot; flushes the queue to the kernel first if it is full.
   io_uring_sqe* next_submission(Operation operation);
 
-  // Submits everything queued and waits for at least one completion or the
-  // timeout: exactly one io_uring_enter. Returns a negative errno on failure.
-  int submit_and_wait(std::uint64_t timeout_ms);
+  // Submits everything queued and waits for at least wait_count completions or
+  // the timeout: exactly one io_uring_enter. Returns a negative errno on failure.
+  int submit_and_wait(unsigned wait_count, std::uint64_t timeout_ms);
 
   io_uring* raw() { return &ring_; }
   const RingFeatures& features() const { return features_; }

@@ -112,6 +112,7 @@ class Worker {
   std::size_t access_log_written_bytes_ = 0;
   bool access_log_in_flight_ = false;
   std::uint64_t refused_connections_ = 0;
+  unsigned sends_since_wait_ = 0;
 };
 
 }  // namespace ringway::io
