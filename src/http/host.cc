@@ -69,16 +69,22 @@ bool is_dns_name(std::string_view text) {
   if (text.empty() || text.size() > dns_name_bytes_max) return false;
   std::size_t label_bytes = 0;
   bool label_is_numeric = true;
+  char previous = '.';
   for (const char byte : text) {
     if (byte == '.') {
-      if (label_bytes == 0) return false;
+      // RFC 1123: a label neither starts nor ends with a hyphen.
+      if (label_bytes == 0 || previous == '-') return false;
       label_bytes = 0;
       label_is_numeric = true;
+      previous = byte;
       continue;
     }
     if (!is_dns_name_byte(byte) || ++label_bytes > dns_label_bytes_max) return false;
+    if (byte == '-' && previous == '.') return false;
     label_is_numeric = label_is_numeric && is_digit(byte);
+    previous = byte;
   }
+  if (previous == '-') return false;
   // A numeric last label is what IPv4 shorthand looks like ("127.1", "2130706433",
   // "0x7f.1"); only a strict dotted quad may be numeric, and that was tried first.
   return label_bytes != 0 && !label_is_numeric;

@@ -36,7 +36,9 @@ std::uint64_t monotonic_ms() {
 
 Worker::Worker(WorkerSettings settings)
     : settings_(std::move(settings)),
-      input_pool_(settings_.config->limits.request_head_bytes + receive_buffer_bytes),
+      // Room for a whole head plus what arrives while a paused connection's
+      // receive is being cancelled (a few buffers at most).
+      input_pool_(settings_.config->limits.request_head_bytes + 4 * receive_buffer_bytes),
       // A redirect's Location repeats the target, so room for a whole head plus headers.
       output_pool_(settings_.config->limits.request_head_bytes + 8192),
       timers_(monotonic_ms(), timer_tick_ms, timer_slot_count),
@@ -48,6 +50,7 @@ Worker::Worker(WorkerSettings settings)
     connections_[index].timer.owner = index;
   }
   accepting_.assign(settings_.listener_fds.size(), false);
+  held_.reserve(receive_buffer_count / 2);
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
   access_log_buffer_.reserve(std::size_t{64} * 1024);
   access_log_writing_.reserve(std::size_t{64} * 1024);
@@ -114,6 +117,7 @@ void Worker::run() {
     // is new work instead of waking once for the sends and once for the requests.
     int result = ring_.submit_and_wait(1 + sends_since_wait_, wait_ms);
     sends_since_wait_ = 0;
+    ++turn_;
     if (result < 0 && result != -EBUSY) {
       log::write_line(log::Level::error, "worker: io_uring_enter: %s", std::strerror(-result));
       break;
@@ -290,6 +294,7 @@ void Worker::close_connection(Connection& connection) {
   if (connection.closing) return;
   connection.closing = true;
   TimerWheel::cancel(connection.timer);
+  release_held(connection);
   std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
   if (connection.receiving || connection.sending) {
     // A multishot receive holds the socket open: cancel it before closing.

@@ -106,7 +106,6 @@ void Worker::finish_challenge(Connection& connection, int status, std::string_vi
   bool written = status == 200 ? http::write_plain_ok(out, options, body)
                                : http::write_status(out, options, status);
   connection.awaiting_file = false;
-  connection.paused = false;
   if (!written) {
     close_connection(connection);
     return;
@@ -121,7 +120,7 @@ void Worker::finish_challenge(Connection& connection, int status, std::string_vi
   std::uint32_t rest = connection.input_bytes - request.head_bytes;
   std::memmove(connection.input, connection.input + request.head_bytes, rest);
   connection.input_bytes = rest;
-  consume_input(connection, connection.input_view(), true);
+  resume_input(connection);
 }
 
 }  // namespace ringway::io

@@ -11,6 +11,9 @@ namespace ringway::io {
 
 namespace {
 
+// Half the receive buffer ring (worker.cc): paused clients cannot starve the rest.
+constexpr std::size_t held_buffers_max = 512;
+
 int status_for(http::ParseStatus status) {
   switch (status) {
     case http::ParseStatus::head_too_large:
@@ -54,20 +57,87 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
   if (completion.res > 0) {
     auto buffer_id = static_cast<std::uint16_t>(completion.flags >> IORING_CQE_BUFFER_SHIFT);
     data = receive_buffers_.data(buffer_id, static_cast<std::size_t>(completion.res));
-    if (!connection.closing && !connection.lingering && !connection.close_after_send) {
+    if (connection.closing || connection.lingering || connection.close_after_send) {
+      receive_buffers_.recycle(buffer_id);
+    } else if (connection.paused || connection.held_buffers > 0) {
+      hold_buffer(connection, buffer_id, data.size());  // in order, behind what waits already
+    } else {
       consume_input(connection, data, false);
+      receive_buffers_.recycle(buffer_id);
     }
-    receive_buffers_.recycle(buffer_id);
-  } else if (completion.res == -ENOBUFS) {
-    // Every receive buffer is taken: the bytes wait in the socket until we re-arm.
+  } else if (completion.res == -ENOBUFS || completion.res == -ECANCELED) {
+    // ENOBUFS: every receive buffer is taken; ECANCELED: we paused this
+    // connection. Either way the bytes wait in the socket until we re-arm.
   } else if (!connection.closing) {
     close_connection(connection);  // end of stream or a socket error
   }
+  if (!connection.receiving) connection.receive_stopping = false;
   if (connection.closing) {
     release_if_done(connection);
-  } else if (!connection.receiving) {
+  } else {
+    resume_receiving(connection);
+  }
+}
+
+void Worker::resume_receiving(Connection& connection) {
+  if (!connection.receiving && !connection.paused && !connection.closing &&
+      connection.held_buffers == 0) {
     prep_receive(connection);
   }
+}
+
+void Worker::hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length) {
+  if (held_.size() >= held_buffers_max) {
+    receive_buffers_.recycle(buffer_id);
+    close_connection(connection);  // one client must not take the whole buffer ring
+    return;
+  }
+  held_.push_back(
+      {slot_of(connection, connections_), buffer_id, static_cast<std::uint32_t>(length)});
+  ++connection.held_buffers;
+}
+
+void Worker::release_held(Connection& connection) {
+  std::uint32_t slot = slot_of(connection, connections_);
+  std::erase_if(held_, [&](const HeldBuffer& held) {
+    if (held.slot != slot) return false;
+    receive_buffers_.recycle(held.buffer_id);
+    return true;
+  });
+  connection.held_buffers = 0;
+}
+
+void Worker::resume_input(Connection& connection) {
+  connection.paused = false;
+  consume_input(connection, connection.input_view(), true);
+  std::uint32_t slot = slot_of(connection, connections_);
+  for (std::size_t index = 0; index < held_.size() && connection.held_buffers > 0;) {
+    if (connection.paused || connection.closing || connection.close_after_send) break;
+    if (held_[index].slot != slot) {
+      ++index;
+      continue;
+    }
+    HeldBuffer held = held_[index];
+    held_.erase(held_.begin() + static_cast<std::ptrdiff_t>(index));
+    --connection.held_buffers;
+    consume_input(connection, receive_buffers_.data(held.buffer_id, held.length), false);
+    receive_buffers_.recycle(held.buffer_id);
+  }
+  if (connection.closing || connection.close_after_send) release_held(connection);
+  if (!connection.closing) resume_receiving(connection);
+}
+
+void Worker::pause_receiving(Connection& connection) {
+  if (!connection.receiving || connection.receive_stopping) return;
+  // A paused connection stops reading, so a client far ahead of us is held back
+  // by TCP instead of by our memory. Bytes already received still fit the input chunk.
+  connection.receive_stopping = true;
+  io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
+  io_uring_prep_cancel64(
+      cancel,
+      Operation{OperationKind::receive, slot_of(connection, connections_), connection.generation}
+          .pack(),
+      0);
 }
 
 void Worker::consume_input(Connection& connection, std::string_view data, bool data_is_owned) {
@@ -98,10 +168,19 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
   std::string_view leftover = data.substr(offset);
   if (connection.close_after_send) leftover = {};
   if (!keep_leftover(connection, leftover)) return;
-  if (!connection.closing) {
-    flush_output(connection);
-    schedule_idle_timer(connection);
+  if (connection.closing) return;
+  if (connection.paused) {
+    pause_receiving(connection);
+  } else {
+    resume_receiving(connection);
   }
+  flush_output(connection);
+  if ((connection.paused || connection.close_after_send) && connection.send_counted_turn == turn_) {
+    // A send counted this turn as needing no wake-up now has work behind it.
+    connection.send_counted_turn = 0;
+    --sends_since_wait_;
+  }
+  schedule_idle_timer(connection);
 }
 
 bool Worker::keep_leftover(Connection& connection, std::string_view leftover) {
@@ -218,8 +297,10 @@ void Worker::flush_output(Connection& connection) {
   connection.sending = true;
   // Only a first attempt at a keepalive response is expected to finish during
   // the submit; anything whose completion we act on must wake us (see run()).
-  if (connection.output_sent_bytes == 0 && !connection.close_after_send && !connection.paused) {
+  if (connection.output_sent_bytes == 0 && !connection.close_after_send && !connection.paused &&
+      connection.held_buffers == 0) {
     ++sends_since_wait_;
+    connection.send_counted_turn = turn_;
   }
 }
 
@@ -253,10 +334,7 @@ void Worker::after_output_drained(Connection& connection) {
     if (stopping_) close_connection(connection);
     return;
   }
-  if (connection.paused && !connection.awaiting_file) {
-    connection.paused = false;
-    consume_input(connection, connection.input_view(), true);
-  }
+  if (connection.paused && !connection.awaiting_file) resume_input(connection);
 }
 
 void Worker::schedule_idle_timer(Connection& connection) {

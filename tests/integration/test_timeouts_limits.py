@@ -232,6 +232,21 @@ class SocketOptionsSanity(RingwayCase):
         resp = self.roundtrip(request("GET", "/after-resets", host="example.com"))
         self.assertEqual(resp.status, 301)
 
+    def test_client_reset_after_first_bytes(self):
+        # The client resets while ringway is still writing pipelined responses: the failed
+        # sends (EPIPE/ECONNRESET) must not kill the process (SIGPIPE) or the worker.
+        burst = b"".join(request("GET", f"/q{i}" + "x" * 100, host="example.com")
+                         for i in range(60))
+        for _ in range(100):
+            c = self.inst.connect(rcvbuf=4096)
+            c.send(burst)
+            c.peek_available(2)
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+        self.assertTrue(self.inst.rw.alive(), self.diag())
+        resp = self.roundtrip(request("GET", "/after-resets", host="example.com"))
+        self.assertEqual(resp.status, 301)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -30,7 +30,8 @@ struct Connection {
   std::uint32_t next_free = 0;
 
   bool in_use = false;
-  bool receiving = false;  // a multishot receive is armed
+  bool receiving = false;         // a multishot receive is armed
+  bool receive_stopping = false;  // its cancel is on the way (the connection is paused)
   bool sending = false;
   bool closing = false;           // close submitted or about to be
   bool close_after_send = false;  // the last response is queued: no more requests
@@ -39,7 +40,9 @@ struct Connection {
   bool file_busy = false;         // a file operation (open, read, close) is in flight
   bool paused = false;            // input waits for a file read or for output space
 
-  std::uint64_t head_started_ms = 0;  // when the first byte of an unfinished head arrived
+  std::uint64_t send_counted_turn = 0;  // the loop turn whose wait does not expect this send
+  std::uint32_t held_buffers = 0;       // receive buffers kept while paused (Worker::held_)
+  std::uint64_t head_started_ms = 0;    // when the first byte of an unfinished head arrived
 
   char* input = nullptr;  // unparsed bytes that outlived their receive buffer
   std::uint32_t input_bytes = 0;

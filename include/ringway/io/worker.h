@@ -62,6 +62,11 @@ class Worker {
 
   // worker_http.cc: receiving, parsing, responding.
   void prep_receive(Connection& connection);
+  void pause_receiving(Connection& connection);
+  void resume_receiving(Connection& connection);
+  void hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length);
+  void release_held(Connection& connection);
+  void resume_input(Connection& connection);
   void on_receive(Connection& connection, const io_uring_cqe& completion);
   void consume_input(Connection& connection, std::string_view data, bool data_is_owned);
   bool answer(Connection& connection, const http::RequestHead& head, std::string_view request);
@@ -93,6 +98,13 @@ class Worker {
   std::vector<Connection> connections_;
   std::uint32_t free_head_ = 0;
   std::uint64_t active_connections_ = 0;
+  // Receive buffers of paused connections, in arrival order, answered on resume.
+  struct HeldBuffer {
+    std::uint32_t slot;
+    std::uint16_t buffer_id;
+    std::uint32_t length;
+  };
+  std::vector<HeldBuffer> held_;
   http::RequestHead head_;  // scratch for the parser: one per worker, never per request
 
   int wake_fd_ = -1;
@@ -112,7 +124,8 @@ class Worker {
   std::size_t access_log_written_bytes_ = 0;
   bool access_log_in_flight_ = false;
   std::uint64_t refused_connections_ = 0;
-  unsigned sends_since_wait_ = 0;
+  unsigned sends_since_wait_ = 0;  // keepalive sends queued this turn (see run())
+  std::uint64_t turn_ = 1;         // loop turns, to tell which sends were counted in this one
 };
 
 }  // namespace ringway::io
