@@ -195,8 +195,8 @@ class Challenge(RingwayCase):
         self.assertEqual(resp.status, 500, repr(resp))
         self.assertNotIn(content[:64], resp.body)
         deadline = time.monotonic() + 3
-        while "bigToken: larger than 4096 bytes" not in self.inst.stderr_text():
-            self.assertLess(time.monotonic(), deadline, self.inst.stderr_text())
+        while "bigToken: larger than 4096 bytes" not in self.inst.rw.stderr_text():
+            self.assertLess(time.monotonic(), deadline, self.inst.rw.stderr_text())
             time.sleep(0.05)
 
     def test_http10(self):
