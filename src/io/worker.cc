@@ -295,7 +295,6 @@ void Worker::close_connection(Connection& connection) {
   connection.closing = true;
   TimerWheel::cancel(connection.timer);
   release_held(connection);
-  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
   if (connection.receiving || connection.sending) {
     // A multishot receive holds the socket open: cancel it before closing.
     io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
@@ -303,7 +302,7 @@ void Worker::close_connection(Connection& connection) {
     cancel->flags |= IOSQE_IO_HARDLINK;
   }
   io_uring_sqe* submission =
-      ring_.next_submission({OperationKind::socket_close, slot, connection.generation});
+      ring_.next_submission(operation_for(OperationKind::socket_close, connection));
   io_uring_prep_close(submission, connection.fd);
 }
 
@@ -322,7 +321,7 @@ void Worker::release_if_done(Connection& connection) {
   connection.output = nullptr;
   connection.in_use = false;
   ++connection.generation;
-  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
+  std::uint32_t slot = slot_of(connection);
   connection.next_free = free_head_;
   free_head_ = slot;
   --active_connections_;

@@ -38,9 +38,8 @@ void Worker::start_challenge(Connection& connection, const http::RequestHead& he
   std::memcpy(path + directory.size(), token.data(), token.size());
   path[directory.size() + token.size()] = '\0';
 
-  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
   io_uring_sqe* submission =
-      ring_.next_submission({OperationKind::file_open, slot, connection.generation});
+      ring_.next_submission(operation_for(OperationKind::file_open, connection));
   io_uring_prep_openat2(submission, settings_.webroot_fd, path,
                         const_cast<open_how*>(&challenge_open_how));
   connection.awaiting_file = true;
@@ -65,9 +64,8 @@ void Worker::on_file_open(Connection& connection, const io_uring_cqe& completion
   }
   connection.file_fd = completion.res;
   connection.file_busy = true;
-  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
   io_uring_sqe* submission =
-      ring_.next_submission({OperationKind::file_read, slot, connection.generation});
+      ring_.next_submission(operation_for(OperationKind::file_read, connection));
   // One byte more than allowed, to tell a file that is too large.
   io_uring_prep_read(submission, connection.file_fd,
                      file_area(connection.output, output_pool_.chunk_bytes()),
@@ -75,9 +73,8 @@ void Worker::on_file_open(Connection& connection, const io_uring_cqe& completion
 }
 
 void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion) {
-  std::uint32_t slot = static_cast<std::uint32_t>(&connection - connections_.data());
   io_uring_sqe* submission =
-      ring_.next_submission({OperationKind::file_close, slot, connection.generation});
+      ring_.next_submission(operation_for(OperationKind::file_close, connection));
   io_uring_prep_close(submission, connection.file_fd);
   connection.file_fd = -1;
   if (connection.closing) return;

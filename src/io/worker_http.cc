@@ -33,15 +33,11 @@ void rebase(PendingRequest& request, const char* base, const char* new_base) {
   }
 }
 
-std::uint32_t slot_of(const Connection& connection, const std::vector<Connection>& all) {
-  return static_cast<std::uint32_t>(&connection - all.data());
-}
-
 }  // namespace
 
 void Worker::prep_receive(Connection& connection) {
-  io_uring_sqe* submission = ring_.next_submission(
-      {OperationKind::receive, slot_of(connection, connections_), connection.generation});
+  io_uring_sqe* submission =
+      ring_.next_submission(operation_for(OperationKind::receive, connection));
   // Multishot receive (6.0) into the provided-buffer ring: armed once per
   // connection, and the kernel only picks a buffer when bytes arrive.
   io_uring_prep_recv_multishot(submission, connection.fd, nullptr, 0, 0);
@@ -92,13 +88,12 @@ void Worker::hold_buffer(Connection& connection, std::uint16_t buffer_id, std::s
     close_connection(connection);  // one client must not take the whole buffer ring
     return;
   }
-  held_.push_back(
-      {slot_of(connection, connections_), buffer_id, static_cast<std::uint32_t>(length)});
+  held_.push_back({slot_of(connection), buffer_id, static_cast<std::uint32_t>(length)});
   ++connection.held_buffers;
 }
 
 void Worker::release_held(Connection& connection) {
-  std::uint32_t slot = slot_of(connection, connections_);
+  std::uint32_t slot = slot_of(connection);
   std::erase_if(held_, [&](const HeldBuffer& held) {
     if (held.slot != slot) return false;
     receive_buffers_.recycle(held.buffer_id);
@@ -110,7 +105,7 @@ void Worker::release_held(Connection& connection) {
 void Worker::resume_input(Connection& connection) {
   connection.paused = false;
   consume_input(connection, connection.input_view(), true);
-  std::uint32_t slot = slot_of(connection, connections_);
+  std::uint32_t slot = slot_of(connection);
   for (std::size_t index = 0; index < held_.size() && connection.held_buffers > 0;) {
     if (connection.paused || connection.closing || connection.close_after_send) break;
     if (held_[index].slot != slot) {
@@ -133,11 +128,7 @@ void Worker::pause_receiving(Connection& connection) {
   // by TCP instead of by our memory. Bytes already received still fit the input chunk.
   connection.receive_stopping = true;
   io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
-  io_uring_prep_cancel64(
-      cancel,
-      Operation{OperationKind::receive, slot_of(connection, connections_), connection.generation}
-          .pack(),
-      0);
+  io_uring_prep_cancel64(cancel, operation_for(OperationKind::receive, connection).pack(), 0);
 }
 
 void Worker::consume_input(Connection& connection, std::string_view data, bool data_is_owned) {
@@ -290,8 +281,7 @@ void Worker::flush_output(Connection& connection) {
       after_output_drained(connection);
     return;
   }
-  io_uring_sqe* submission = ring_.next_submission(
-      {OperationKind::send, slot_of(connection, connections_), connection.generation});
+  io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::send, connection));
   io_uring_prep_send(submission, connection.fd, connection.output + connection.output_sent_bytes,
                      connection.output_bytes - connection.output_sent_bytes, MSG_NOSIGNAL);
   connection.sending = true;

@@ -58,6 +58,13 @@ class Worker {
   void flush_access_log();
   void on_log_write(const io_uring_cqe& completion);
   Connection* connection_for(const io_uring_cqe& completion);
+  std::uint32_t slot_of(const Connection& connection) const {
+    return static_cast<std::uint32_t>(&connection - connections_.data());
+  }
+  // The tag for an operation of this connection's current tenant.
+  Operation operation_for(OperationKind kind, const Connection& connection) const {
+    return {kind, slot_of(connection), connection.generation};
+  }
   std::uint64_t active_connections() const { return active_connections_; }
 
   // worker_http.cc: receiving, parsing, responding.
