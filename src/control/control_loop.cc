@@ -1,0 +1,127 @@
+#include "ringway/control/control_loop.h"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include "ringway/control/directory_watch.h"
+#include "ringway/io/ring.h"
+#include "ringway/log/error_log.h"
+
+namespace ringway::control {
+
+namespace {
+
+constexpr std::uint32_t signal_source = 0;
+constexpr std::uint32_t watch_source = 1;
+constexpr std::uint64_t idle_wait_ms = 60 * 1000;
+
+std::uint64_t monotonic_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
+}
+
+void prep_poll(io::Ring& ring, int fd, std::uint32_t source) {
+  io_uring_sqe* submission = ring.next_submission({io::OperationKind::wake, source, 0});
+  io_uring_prep_poll_add(submission, fd, POLLIN);
+}
+
+int open_signal_fd() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  return signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+// Reads one pending signal; 0 when none.
+int next_signal(int signal_fd) {
+  signalfd_siginfo info{};
+  if (read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
+  return static_cast<int>(info.ssi_signo);
+}
+
+}  // namespace
+
+int run_control_loop(const ControlActions& actions) {
+  io::Ring ring;
+  std::string error = ring.open(64);
+  int signal_fd = open_signal_fd();
+  if (!error.empty() || signal_fd < 0) {
+    log::write_line(log::Level::error, "control loop: %s",
+                    error.empty() ? std::strerror(errno) : error.c_str());
+    if (signal_fd >= 0) close(signal_fd);
+    return -1;
+  }
+  DirectoryWatch watch;
+  if (actions.watched_directories) watch.watch(actions.watched_directories());
+  prep_poll(ring, signal_fd, signal_source);
+  if (watch.ok()) prep_poll(ring, watch.fd(), watch_source);
+
+  std::uint64_t now_ms = monotonic_ms();
+  std::uint64_t next_periodic_ms = actions.periodic_ms ? now_ms + actions.periodic_ms : 0;
+  std::uint64_t first_change_ms = 0;  // 0: no change waiting
+  std::uint64_t last_change_ms = 0;
+  for (;;) {
+    std::uint64_t wake_ms = now_ms + idle_wait_ms;
+    if (next_periodic_ms) wake_ms = std::min(wake_ms, next_periodic_ms);
+    if (first_change_ms) {
+      wake_ms = std::min({wake_ms, last_change_ms + actions.quiet_ms,
+                          first_change_ms + actions.quiet_ms_max});
+    }
+    ring.submit_and_wait(1, wake_ms > now_ms ? wake_ms - now_ms : 0);
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_cqe* completion = nullptr;
+    bool signal_ready = false;
+    bool watch_ready = false;
+    io_uring_for_each_cqe(ring.raw(), head, completion) {
+      io::Operation operation = io::Operation::unpack(completion->user_data);
+      signal_ready |= operation.slot == signal_source;
+      watch_ready |= operation.slot == watch_source;
+      ++seen;
+    }
+    io_uring_cq_advance(ring.raw(), seen);
+    now_ms = monotonic_ms();
+
+    if (signal_ready) {
+      while (int number = next_signal(signal_fd)) {
+        if (number == SIGTERM || number == SIGINT) {
+          close(signal_fd);
+          return number;
+        }
+        if (actions.reload) actions.reload("SIGHUP");
+        if (actions.watched_directories) watch.watch(actions.watched_directories());
+      }
+      prep_poll(ring, signal_fd, signal_source);
+    }
+    if (watch_ready) {
+      if (watch.drain()) {
+        last_change_ms = now_ms;
+        if (!first_change_ms) first_change_ms = now_ms;
+      }
+      prep_poll(ring, watch.fd(), watch_source);
+    }
+    bool quiet = first_change_ms && (now_ms >= last_change_ms + actions.quiet_ms ||
+                                     now_ms >= first_change_ms + actions.quiet_ms_max);
+    if (quiet) {
+      first_change_ms = 0;
+      if (actions.reload) actions.reload("certificate files changed");
+      if (actions.watched_directories) watch.watch(actions.watched_directories());
+    }
+    if (next_periodic_ms && now_ms >= next_periodic_ms) {
+      if (actions.periodic) actions.periodic();
+      next_periodic_ms = now_ms + actions.periodic_ms;
+    }
+  }
+}
+
+}  // namespace ringway::control
