@@ -18,6 +18,7 @@
 #include "ringway/io/ring.h"
 #include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
+#include "ringway/tls/crypto_build.h"
 
 namespace {
 
@@ -180,6 +181,11 @@ int main(int argc, char** argv) {
   }
   if (command == "version") {
     std::printf("ringway %s\n", version_text);
+    ringway::tls::CryptoBuild crypto = ringway::tls::crypto_build();
+    std::printf("%s\n", ringway::tls::describe(crypto).c_str());
+    if (ringway::tls::slow_crypto_build(crypto)) {
+      std::printf("warning: this CPU has AES-NI but this wolfSSL build does not use it\n");
+    }
     return 0;
   }
   ringway::config::Config config;

@@ -1,0 +1,120 @@
+#pragma once
+// A TLS server session with no I/O of its own: ciphertext goes in as borrowed
+// views and comes out into a caller-owned output area; plaintext goes out into
+// caller memory. wolfSSL only ever sees memory, never a socket.
+//
+// How a worker drives it (after every call, send out's bytes if it holds any):
+//  - receive completion: receive(buffer_view, plaintext_area, out); the buffer can be
+//    recycled right after: what wolfSSL did not take is copied into the session.
+//    Hand result.plaintext_bytes to the HTTP parser. Then by result.status:
+//    want_input: arm the next receive; plaintext_full: call receive({}, ...) again
+//    once the plaintext is consumed; need_output_room: flush out, then receive({}, ...);
+//    closed: the client sent close_notify: close(out), flush, close the socket;
+//    failed: flush out (it may hold an alert), log failure_reason(), close.
+//  - response bytes: send(plaintext, out); advance plaintext by result.plaintext_bytes;
+//    on need_output_room flush out and call send() again with the rest.
+//  - handshake timeout: established() is false when the timer fires.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "ringway/http/response_writer.h"
+#include "ringway/tls/certificate_store.h"
+#include "ringway/tls/ticket_keys.h"
+
+struct WOLFSSL;  // wolfSSL's, kept opaque so only src/tls/ includes wolfSSL
+
+namespace ringway::tls {
+
+// Where ciphertext goes: the same shape as the HTTP response writer's area.
+using OutputArea = http::OutputArea;
+
+enum class SessionStatus : std::uint8_t {
+  want_input,        // everything given was used; call again when more ciphertext arrives
+  plaintext_full,    // the plaintext area is full; consume it, then receive({}) again
+  need_output_room,  // out is full; send it, then call the same function again
+  done,              // send() or close(): all plaintext taken, all records are in out
+  closed,            // the peer sent close_notify: nothing more will come
+  failed,            // fatal (bad record, refused version or cipher): see failure_reason()
+};
+
+struct SessionResult {
+  SessionStatus status = SessionStatus::want_input;
+  std::size_t plaintext_bytes = 0;   // receive: written to the area; send: taken from the input
+  bool handshake_completed = false;  // the handshake finished during this call (once)
+};
+
+class ServerSession {
+ public:
+  ServerSession() = default;
+  ServerSession(ServerSession&& other) noexcept;
+  ServerSession& operator=(ServerSession&& other) noexcept;
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+  ~ServerSession();
+
+  // Starts a server handshake on context set `set` (the worker's index) of store.
+  // The session keeps store and keys alive until reset(). False when the store
+  // serves no site or wolfSSL cannot allocate a session.
+  bool open(std::shared_ptr<const CertificateStore> store, std::size_t set,
+            std::shared_ptr<const TicketKeys> keys);
+  // Frees everything; the object can be opened again (connection slots are reused).
+  void reset();
+  bool is_open() const { return ssl_ != nullptr; }
+
+  // Ciphertext in, plaintext out; handshake records go to out. ciphertext is
+  // borrowed for this call only. With an empty ciphertext, it goes on with what
+  // the session kept. plaintext must not be empty.
+  SessionResult receive(std::string_view ciphertext, std::span<char> plaintext, OutputArea& out);
+  // Encrypts plaintext into records in out; see SessionStatus for partial progress.
+  // Only after the handshake completed.
+  SessionResult send(std::string_view plaintext, OutputArea& out);
+  // Queues close_notify in out: done or need_output_room (then call again).
+  SessionResult close(OutputArea& out);
+
+  bool established() const { return established_; }
+  // Ciphertext kept between calls (a partial record or records not yet read).
+  std::size_t buffered_input_bytes() const { return pending_bytes_ - pending_offset_; }
+
+  // For logs; empty until known.
+  std::string_view server_name() const;       // SNI as the client sent it
+  std::string_view alpn() const;              // negotiated protocol, e.g. "http/1.1"
+  std::string_view protocol_version() const;  // "TLSv1.3", "TLSv1.2"
+  std::string_view cipher() const;            // e.g. "TLS13-AES128-GCM-SHA256"
+  bool resumed() const;                       // resumed from a session ticket
+  // Why the session failed, one line (static text); empty unless failed.
+  std::string_view failure_reason() const { return failure_reason_; }
+
+ private:
+  friend struct SessionAccess;  // the wolfSSL callbacks (session.cc)
+
+  SessionResult advance(std::span<char> plaintext);
+  SessionResult fail(int wolfssl_result);
+  void bind(std::string_view ciphertext, OutputArea* out);
+  void keep_unconsumed();
+  std::size_t take_input(char* buffer, std::size_t size);
+
+  WOLFSSL* ssl_ = nullptr;
+  std::shared_ptr<const CertificateStore> store_;
+  std::shared_ptr<const TicketKeys> ticket_keys_;
+  std::size_t set_ = 0;
+
+  // Set only during a call: the borrowed ciphertext and the caller's output.
+  std::string_view borrowed_;
+  OutputArea* out_ = nullptr;
+
+  // Ciphertext that outlived its call; allocated only while it holds bytes.
+  std::unique_ptr<char[]> pending_;
+  std::uint32_t pending_bytes_ = 0;
+  std::uint32_t pending_offset_ = 0;
+  std::uint32_t pending_capacity_ = 0;
+
+  bool established_ = false;
+  bool failed_ = false;
+  std::string_view failure_reason_;
+};
+
+}  // namespace ringway::tls

@@ -1,0 +1,382 @@
+// The sans-I/O server session: wolfSSL's I/O callbacks read from the borrowed
+// view and the kept bytes, and write into the caller's output area.
+#include "ringway/tls/session.h"
+
+#include <wolfssl/options.h>
+// wolfSSL's options must come first: they decide the layout of its structs.
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include <algorithm>
+#include <cassert>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+#include "session_callbacks.h"
+
+namespace ringway::tls {
+
+namespace {
+
+// One TLS record's worth of plaintext per wolfSSL_write, so a partial send can
+// report how much was taken (wolfSSL retries a refused record as a whole).
+constexpr std::size_t record_plaintext_bytes = 16384;
+constexpr std::string_view http_1_1 = "http/1.1";
+
+int clamp_to_int(std::size_t size) {
+  return static_cast<int>(std::min<std::size_t>(size, INT_MAX));
+}
+
+// Each worker thread draws ticket IVs from its own generator: seeded once, then
+// no system call and no lock per handshake.
+class ThreadRandom {
+ public:
+  ThreadRandom() { ready_ = wc_InitRng(&rng_) == 0; }
+  ThreadRandom(const ThreadRandom&) = delete;
+  ThreadRandom& operator=(const ThreadRandom&) = delete;
+  ~ThreadRandom() {
+    if (ready_) wc_FreeRng(&rng_);
+  }
+  bool fill(unsigned char* data, std::size_t size) {
+    return ready_ && wc_RNG_GenerateBlock(&rng_, data, static_cast<word32>(size)) == 0;
+  }
+
+ private:
+  WC_RNG rng_{};
+  bool ready_ = false;
+};
+
+}  // namespace
+
+// The callbacks' way into a session; a session is the I/O context of its WOLFSSL
+// for the length of each call (bind()).
+struct SessionAccess {
+  static ServerSession* of(WOLFSSL* ssl) {
+    return static_cast<ServerSession*>(wolfSSL_GetIOReadCtx(ssl));
+  }
+  static std::size_t take_input(ServerSession& session, char* buffer, std::size_t size) {
+    return session.take_input(buffer, size);
+  }
+  static OutputArea* out(ServerSession& session) { return session.out_; }
+  static const CertificateStore& store(ServerSession& session) { return *session.store_; }
+  static std::size_t set(ServerSession& session) { return session.set_; }
+  static const TicketKeys& keys(ServerSession& session) { return *session.ticket_keys_; }
+};
+
+namespace callbacks {
+
+int receive(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
+  auto* session = static_cast<ServerSession*>(context);
+  std::size_t taken =
+      SessionAccess::take_input(*session, buffer, static_cast<std::size_t>(std::max(size, 0)));
+  return taken == 0 ? WOLFSSL_CBIO_ERR_WANT_READ : static_cast<int>(taken);
+}
+
+int send(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
+  OutputArea* out = SessionAccess::out(*static_cast<ServerSession*>(context));
+  if (out == nullptr || out->size >= out->capacity) return WOLFSSL_CBIO_ERR_WANT_WRITE;
+  // A partial write is fine: wolfSSL keeps the rest and offers it again later.
+  std::size_t bytes = std::min(out->capacity - out->size, static_cast<std::size_t>(size));
+  std::memcpy(out->data + out->size, buffer, bytes);
+  out->size += bytes;
+  return static_cast<int>(bytes);
+}
+
+int server_name(WOLFSSL* ssl, int* /*alert*/, void* /*argument*/) {
+  ServerSession* session = SessionAccess::of(ssl);
+  void* name = nullptr;
+  std::uint16_t size = wolfSSL_SNI_GetRequest(ssl, WOLFSSL_SNI_HOST_NAME, &name);
+  std::string_view server_name(static_cast<const char*>(name), name != nullptr ? size : 0);
+  WOLFSSL_CTX* context =
+      SessionAccess::store(*session).find(server_name, SessionAccess::set(*session));
+  if (context != nullptr && context != wolfSSL_get_SSL_CTX(ssl)) {
+    wolfSSL_set_SSL_CTX(ssl, context);
+    // The switch may reset the I/O contexts; this call is still ours.
+    wolfSSL_SetIOReadCtx(ssl, session);
+    wolfSSL_SetIOWriteCtx(ssl, session);
+  }
+  return 0;  // SSL_TLSEXT_ERR_OK: an unknown name gets the default site, not an alert
+}
+
+int alpn(WOLFSSL* /*ssl*/, const unsigned char** out, unsigned char* out_size,
+         const unsigned char* in, unsigned int in_size, void* /*argument*/) {
+  // in is the client's list: one length byte, then the name, repeated.
+  for (unsigned int position = 0; position < in_size;) {
+    unsigned int size = in[position];
+    if (position + 1 + size > in_size) break;
+    std::string_view name(reinterpret_cast<const char*>(in + position + 1), size);
+    if (name == http_1_1) {
+      *out = in + position + 1;
+      *out_size = static_cast<unsigned char>(size);
+      return 0;  // SSL_TLSEXT_ERR_OK
+    }
+    position += 1 + size;
+  }
+  // A client that offers only h2 gets no ALPN answer and may still speak HTTP/1.1.
+  return noack_return;
+}
+
+int ticket(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
+           unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ],
+           int encrypt, unsigned char* ticket, int ticket_size, int* out_size, void* /*argument*/) {
+  static_assert(TicketKeys::name_bytes == WOLFSSL_TICKET_NAME_SZ);
+  static_assert(CHACHA20_POLY1305_AEAD_IV_SIZE <= WOLFSSL_TICKET_IV_SZ);
+  const TicketKeys& keys = SessionAccess::keys(*SessionAccess::of(ssl));
+  const TicketKeys::Key* key = &keys.current();
+  bool is_current = true;
+  if (encrypt != 0) {
+    thread_local ThreadRandom random;
+    std::memcpy(key_name, key->name.data(), TicketKeys::name_bytes);
+    if (!random.fill(iv, WOLFSSL_TICKET_IV_SZ)) return WOLFSSL_TICKET_RET_FATAL;
+  } else {
+    key = keys.find(key_name, is_current);
+    if (key == nullptr) return WOLFSSL_TICKET_RET_REJECT;  // rotated out: a full handshake
+  }
+  // The key name, IV and length are authenticated with the ticket.
+  unsigned char aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + 2];
+  std::memcpy(aad, key_name, WOLFSSL_TICKET_NAME_SZ);
+  std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+  aad[sizeof aad - 2] = static_cast<unsigned char>(ticket_size >> 8);
+  aad[sizeof aad - 1] = static_cast<unsigned char>(ticket_size);
+  auto size = static_cast<word32>(ticket_size);
+  int result = encrypt != 0 ? wc_ChaCha20Poly1305_Encrypt(key->secret.data(), iv, aad, sizeof aad,
+                                                          ticket, size, ticket, mac)
+                            : wc_ChaCha20Poly1305_Decrypt(key->secret.data(), iv, aad, sizeof aad,
+                                                          ticket, size, mac, ticket);
+  if (result != 0) return encrypt != 0 ? WOLFSSL_TICKET_RET_FATAL : WOLFSSL_TICKET_RET_REJECT;
+  *out_size = ticket_size;
+  // A ticket under the previous key still resumes, and the client gets a fresh one.
+  return is_current ? WOLFSSL_TICKET_RET_OK : WOLFSSL_TICKET_RET_CREATE;
+}
+
+}  // namespace callbacks
+
+ServerSession::ServerSession(ServerSession&& other) noexcept {
+  *this = std::move(other);
+}
+
+ServerSession& ServerSession::operator=(ServerSession&& other) noexcept {
+  if (this == &other) return *this;
+  reset();
+  ssl_ = std::exchange(other.ssl_, nullptr);
+  store_ = std::move(other.store_);
+  ticket_keys_ = std::move(other.ticket_keys_);
+  set_ = other.set_;
+  pending_ = std::move(other.pending_);
+  pending_bytes_ = std::exchange(other.pending_bytes_, 0);
+  pending_offset_ = std::exchange(other.pending_offset_, 0);
+  pending_capacity_ = std::exchange(other.pending_capacity_, 0);
+  established_ = std::exchange(other.established_, false);
+  failed_ = std::exchange(other.failed_, false);
+  failure_reason_ = std::exchange(other.failure_reason_, {});
+  return *this;
+}
+
+ServerSession::~ServerSession() {
+  reset();
+}
+
+bool ServerSession::open(std::shared_ptr<const CertificateStore> store, std::size_t set,
+                         std::shared_ptr<const TicketKeys> keys) {
+  reset();
+  if (store == nullptr || keys == nullptr) return false;
+  WOLFSSL_CTX* context = store->default_context(set);
+  if (context == nullptr) return false;
+  ssl_ = wolfSSL_new(context);
+  if (ssl_ == nullptr) return false;
+  wolfSSL_SSLSetIORecv(ssl_, callbacks::receive);
+  wolfSSL_SSLSetIOSend(ssl_, callbacks::send);
+  store_ = std::move(store);
+  ticket_keys_ = std::move(keys);
+  set_ = set;
+  return true;
+}
+
+void ServerSession::reset() {
+  if (ssl_ != nullptr) wolfSSL_free(ssl_);
+  ssl_ = nullptr;
+  store_.reset();
+  ticket_keys_.reset();
+  pending_.reset();
+  pending_bytes_ = pending_offset_ = pending_capacity_ = 0;
+  established_ = failed_ = false;
+  failure_reason_ = {};
+}
+
+void ServerSession::bind(std::string_view ciphertext, OutputArea* out) {
+  borrowed_ = ciphertext;
+  out_ = out;
+  wolfSSL_SetIOReadCtx(ssl_, this);
+  wolfSSL_SetIOWriteCtx(ssl_, this);
+}
+
+std::size_t ServerSession::take_input(char* buffer, std::size_t size) {
+  std::size_t taken = 0;
+  if (pending_offset_ < pending_bytes_) {
+    taken = std::min<std::size_t>(size, pending_bytes_ - pending_offset_);
+    std::memcpy(buffer, pending_.get() + pending_offset_, taken);
+    pending_offset_ += static_cast<std::uint32_t>(taken);
+  }
+  std::size_t from_view = std::min(size - taken, borrowed_.size());
+  std::memcpy(buffer + taken, borrowed_.data(), from_view);
+  borrowed_.remove_prefix(from_view);
+  return taken + from_view;
+}
+
+void ServerSession::keep_unconsumed() {
+  std::size_t kept = pending_bytes_ - pending_offset_;
+  std::size_t total = kept + borrowed_.size();
+  if (total == 0) {
+    // An idle session holds nothing but wolfSSL's own state.
+    pending_.reset();
+    pending_bytes_ = pending_offset_ = pending_capacity_ = 0;
+    return;
+  }
+  if (total > pending_capacity_) {
+    auto grown = std::make_unique<char[]>(total);
+    if (kept > 0) std::memcpy(grown.get(), pending_.get() + pending_offset_, kept);
+    pending_ = std::move(grown);
+    pending_capacity_ = static_cast<std::uint32_t>(total);
+  } else if (pending_offset_ > 0 && kept > 0) {
+    std::memmove(pending_.get(), pending_.get() + pending_offset_, kept);
+  }
+  if (!borrowed_.empty()) std::memcpy(pending_.get() + kept, borrowed_.data(), borrowed_.size());
+  pending_bytes_ = static_cast<std::uint32_t>(total);
+  pending_offset_ = 0;
+  borrowed_ = {};
+}
+
+SessionResult ServerSession::fail(int wolfssl_result) {
+  int error = wolfSSL_get_error(ssl_, wolfssl_result);
+  switch (error) {
+    case WOLFSSL_ERROR_WANT_READ:
+      return {SessionStatus::want_input};
+    case WOLFSSL_ERROR_WANT_WRITE:
+      return {SessionStatus::need_output_room};
+    case WOLFSSL_ERROR_ZERO_RETURN:
+      return {SessionStatus::closed};
+    default:
+      failed_ = true;
+      failure_reason_ = wolfSSL_ERR_reason_error_string(static_cast<unsigned long>(error));
+      if (failure_reason_.empty()) failure_reason_ = "TLS failure";
+      return {SessionStatus::failed};
+  }
+}
+
+SessionResult ServerSession::advance(std::span<char> plaintext) {
+  SessionResult result;
+  if (!established_) {
+    // Resuming after out was full, wolfSSL 5.5's TLS 1.3 accept can fail with no
+    // error set: it wants to be called again, once out has room. A bound keeps a
+    // wolfSSL bug from becoming a busy loop.
+    int accepted = wolfSSL_accept(ssl_);
+    for (int retries = 0; accepted != WOLFSSL_SUCCESS && retries < 16; ++retries) {
+      if (wolfSSL_get_error(ssl_, accepted) != WOLFSSL_ERROR_NONE) break;
+      if (out_->size == out_->capacity) return {SessionStatus::need_output_room};
+      accepted = wolfSSL_accept(ssl_);
+    }
+    if (accepted != WOLFSSL_SUCCESS) return fail(accepted);
+    established_ = true;
+    result.handshake_completed = true;
+  }
+  // Decrypt as much as fits: every record wolfSSL reads here is one the session
+  // does not have to copy out of the borrowed buffer.
+  std::size_t written = 0;
+  while (written < plaintext.size()) {
+    int bytes =
+        wolfSSL_read(ssl_, plaintext.data() + written, clamp_to_int(plaintext.size() - written));
+    if (bytes <= 0) {
+      SessionResult stopped = fail(bytes);
+      stopped.plaintext_bytes = written;
+      stopped.handshake_completed = result.handshake_completed;
+      return stopped;
+    }
+    written += static_cast<std::size_t>(bytes);
+  }
+  result.status = SessionStatus::plaintext_full;
+  result.plaintext_bytes = written;
+  return result;
+}
+
+SessionResult ServerSession::receive(std::string_view ciphertext, std::span<char> plaintext,
+                                     OutputArea& out) {
+  assert(ssl_ != nullptr && !plaintext.empty());
+  if (failed_) return {SessionStatus::failed};
+  bind(ciphertext, &out);
+  SessionResult result = advance(plaintext);
+  keep_unconsumed();
+  out_ = nullptr;
+  return result;
+}
+
+SessionResult ServerSession::send(std::string_view plaintext, OutputArea& out) {
+  assert(ssl_ != nullptr && established_);
+  if (failed_) return {SessionStatus::failed};
+  bind({}, &out);
+  SessionResult result{SessionStatus::done};
+  while (result.plaintext_bytes < plaintext.size()) {
+    std::size_t chunk = std::min(record_plaintext_bytes, plaintext.size() - result.plaintext_bytes);
+    int bytes =
+        wolfSSL_write(ssl_, plaintext.data() + result.plaintext_bytes, static_cast<int>(chunk));
+    if (bytes <= 0) {
+      std::size_t taken = result.plaintext_bytes;
+      result = fail(bytes);
+      result.plaintext_bytes = taken;
+      break;
+    }
+    result.plaintext_bytes += static_cast<std::size_t>(bytes);
+  }
+  out_ = nullptr;
+  return result;
+}
+
+SessionResult ServerSession::close(OutputArea& out) {
+  assert(ssl_ != nullptr);
+  if (failed_) return {SessionStatus::failed};
+  bind({}, &out);
+  int result = wolfSSL_shutdown(ssl_);
+  out_ = nullptr;
+  // WOLFSSL_SHUTDOWN_NOT_DONE means our close_notify is out and the peer's has
+  // not come: a server does not wait for it.
+  if (result == WOLFSSL_SUCCESS || result == WOLFSSL_SHUTDOWN_NOT_DONE) {
+    return {SessionStatus::done};
+  }
+  return fail(result);
+}
+
+std::string_view ServerSession::server_name() const {
+  if (ssl_ == nullptr) return {};
+  void* name = nullptr;
+  std::uint16_t size = wolfSSL_SNI_GetRequest(ssl_, WOLFSSL_SNI_HOST_NAME, &name);
+  return name != nullptr ? std::string_view(static_cast<const char*>(name), size)
+                         : std::string_view();
+}
+
+std::string_view ServerSession::alpn() const {
+  if (ssl_ == nullptr) return {};
+  const unsigned char* name = nullptr;
+  unsigned int size = 0;
+  wolfSSL_get0_alpn_selected(ssl_, &name, &size);
+  return name != nullptr ? std::string_view(reinterpret_cast<const char*>(name), size)
+                         : std::string_view();
+}
+
+std::string_view ServerSession::protocol_version() const {
+  if (ssl_ == nullptr || !established_) return {};
+  const char* version = wolfSSL_get_version(ssl_);
+  return version != nullptr ? version : "";
+}
+
+std::string_view ServerSession::cipher() const {
+  if (ssl_ == nullptr || !established_) return {};
+  const char* name = wolfSSL_get_cipher_name(ssl_);
+  return name != nullptr ? name : "";
+}
+
+bool ServerSession::resumed() const {
+  return ssl_ != nullptr && wolfSSL_session_reused(ssl_);
+}
+
+}  // namespace ringway::tls

@@ -1,0 +1,169 @@
+#include "memory_client.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace ringway::tls::testing {
+
+namespace {
+
+int client_receive(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
+  std::string& queue = static_cast<MemoryClient*>(context)->from_server;
+  if (queue.empty()) return WOLFSSL_CBIO_ERR_WANT_READ;
+  std::size_t bytes = std::min(queue.size(), static_cast<std::size_t>(size));
+  std::memcpy(buffer, queue.data(), bytes);
+  queue.erase(0, bytes);
+  return static_cast<int>(bytes);
+}
+
+int client_send(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
+  static_cast<MemoryClient*>(context)->to_server.append(buffer, static_cast<std::size_t>(size));
+  return size;
+}
+
+WOLFSSL_METHOD* method_for(ClientOptions::Version version) {
+  switch (version) {
+    case ClientOptions::Version::tls13:
+      return wolfTLSv1_3_client_method();
+    case ClientOptions::Version::tls12:
+      return wolfTLSv1_2_client_method();
+    case ClientOptions::Version::tls11:
+#ifndef NO_OLD_TLS
+      return wolfTLSv1_1_client_method();
+#else
+      return nullptr;
+#endif
+    default:
+      return wolfSSLv23_client_method();
+  }
+}
+
+}  // namespace
+
+MemoryClient::MemoryClient(const ClientOptions& options) {
+  WOLFSSL_METHOD* method = method_for(options.version);
+  context_ = method != nullptr ? wolfSSL_CTX_new(method) : nullptr;
+  if (context_ == nullptr) {
+    failed_ = true;
+    return;
+  }
+  if (options.version == ClientOptions::Version::tls11) {
+    wolfSSL_CTX_SetMinVersion(context_, WOLFSSL_TLSV1_1);
+  }
+  if (!options.cipher_list.empty()) {
+    wolfSSL_CTX_set_cipher_list(context_, options.cipher_list.c_str());
+  }
+  if (options.root_pem.empty()) {
+    wolfSSL_CTX_set_verify(context_, WOLFSSL_VERIFY_NONE, nullptr);
+  } else {
+    wolfSSL_CTX_load_verify_locations(context_, options.root_pem.c_str(), nullptr);
+    wolfSSL_CTX_set_verify(context_, WOLFSSL_VERIFY_PEER, nullptr);
+  }
+  wolfSSL_CTX_SetIORecv(context_, client_receive);
+  wolfSSL_CTX_SetIOSend(context_, client_send);
+  ssl_ = wolfSSL_new(context_);
+  wolfSSL_SetIOReadCtx(ssl_, this);
+  wolfSSL_SetIOWriteCtx(ssl_, this);
+  if (!options.server_name.empty()) {
+    wolfSSL_UseSNI(ssl_, WOLFSSL_SNI_HOST_NAME, options.server_name.data(),
+                   static_cast<unsigned short>(options.server_name.size()));
+  }
+  if (options.alpn) {
+    char protocol[] = "http/1.1";
+    wolfSSL_UseALPN(ssl_, protocol, sizeof protocol - 1, WOLFSSL_ALPN_FAILED_ON_MISMATCH);
+  }
+  // TLS 1.2 clients ask for a ticket; TLS 1.3 servers send them unasked.
+  wolfSSL_UseSessionTicket(ssl_);
+  if (options.resume != nullptr) wolfSSL_set_session(ssl_, options.resume);
+}
+
+MemoryClient::~MemoryClient() {
+  if (ssl_ != nullptr) wolfSSL_free(ssl_);
+  if (context_ != nullptr) wolfSSL_CTX_free(context_);
+}
+
+bool MemoryClient::connect() {
+  if (failed_) return false;
+  int result = wolfSSL_connect(ssl_);
+  if (result == WOLFSSL_SUCCESS) return true;
+  int error = wolfSSL_get_error(ssl_, result);
+  if (error != WOLFSSL_ERROR_WANT_READ && error != WOLFSSL_ERROR_WANT_WRITE) failed_ = true;
+  return false;
+}
+
+bool MemoryClient::write(const std::string& text) {
+  return wolfSSL_write(ssl_, text.data(), static_cast<int>(text.size())) ==
+         static_cast<int>(text.size());
+}
+
+std::string MemoryClient::read() {
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    int bytes = wolfSSL_read(ssl_, buffer, sizeof buffer);
+    if (bytes <= 0) break;
+    text.append(buffer, static_cast<std::size_t>(bytes));
+  }
+  return text;
+}
+
+std::string MemoryClient::peer_subject() {
+  WOLFSSL_X509* certificate = wolfSSL_get_peer_certificate(ssl_);
+  if (certificate == nullptr) return {};
+  char line[256] = {};
+  wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(certificate), line, sizeof line);
+  wolfSSL_X509_free(certificate);
+  return line;
+}
+
+SessionStatus pump_to_server(MemoryClient& client, ServerSession& server, std::string& plaintext,
+                             std::size_t chunk_bytes, std::size_t out_capacity) {
+  std::vector<char> out_bytes(out_capacity);
+  char plain[4096];
+  SessionStatus status = SessionStatus::want_input;
+  std::string input = std::move(client.to_server);
+  client.to_server.clear();
+  std::size_t offset = 0;
+  auto flush = [&](OutputArea& out) {
+    client.from_server.append(out.data, out.size);
+    out.size = 0;
+  };
+  do {
+    std::size_t bytes = std::min(chunk_bytes, input.size() - offset);
+    // A copy per chunk, like a receive buffer the worker recycles right after.
+    std::string view_copy = input.substr(offset, bytes);
+    offset += bytes;
+    OutputArea out{out_bytes.data(), 0, out_capacity};
+    SessionResult result = server.receive(view_copy, plain, out);
+    view_copy.assign(view_copy.size(), 'X');  // the buffer is recycled: poison it
+    for (;;) {
+      plaintext.append(plain, result.plaintext_bytes);
+      flush(out);
+      status = result.status;
+      if (status != SessionStatus::plaintext_full && status != SessionStatus::need_output_room) {
+        break;
+      }
+      result = server.receive({}, plain, out);
+    }
+    if (status == SessionStatus::failed || status == SessionStatus::closed) break;
+  } while (offset < input.size());
+  return status;
+}
+
+bool handshake(MemoryClient& client, ServerSession& server, std::size_t chunk_bytes,
+               std::size_t out_capacity) {
+  std::string plaintext;
+  for (int round = 0; round < 20; ++round) {
+    bool client_done = client.connect();
+    if (client.failed()) return false;
+    if (!client.to_server.empty()) {
+      SessionStatus status = pump_to_server(client, server, plaintext, chunk_bytes, out_capacity);
+      if (status == SessionStatus::failed) return false;
+    }
+    if (client_done && server.established()) return true;
+  }
+  return false;
+}
+
+}  // namespace ringway::tls::testing
