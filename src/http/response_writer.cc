@@ -20,13 +20,21 @@ struct StatusText {
   std::string_view body;
 };
 
+constexpr StatusText internal_error = {500, "Internal Server Error", "internal server error\n"};
+
 constexpr StatusText status_texts[] = {
+    {200, "OK", "ok\n"},
     {400, "Bad Request", "bad request\n"},
     {404, "Not Found", "not found\n"},
     {405, "Method Not Allowed", "method not allowed\n"},
     {408, "Request Timeout", "request timeout\n"},
+    {413, "Content Too Large", "content too large\n"},
+    {421, "Misdirected Request", "misdirected request\n"},
     {431, "Request Header Fields Too Large", "request header fields too large\n"},
-    {500, "Internal Server Error", "internal server error\n"},
+    internal_error,
+    {502, "Bad Gateway", "bad gateway\n"},
+    {503, "Service Unavailable", "service unavailable\n"},
+    {504, "Gateway Timeout", "gateway timeout\n"},
     {505, "HTTP Version Not Supported", "http version not supported\n"},
 };
 
@@ -34,7 +42,7 @@ const StatusText& status_text(int status) {
   for (const StatusText& text : status_texts) {
     if (text.status == status) return text;
   }
-  return status_texts[5];  // an unknown status is our bug: say 500
+  return internal_error;  // an unknown status is our bug: say so
 }
 
 // Appends pieces in order; remembers overflow instead of checking at each step.
@@ -61,7 +69,7 @@ class Writer {
     put("Server: ringway\r\nDate: ").put(options.date);
     put("\r\nContent-Length: ").put_number(body_bytes);
     put(options.keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n");
-    return *this;
+    return put(options.extra_headers);
   }
   bool finish() {
     if (overflow_) return false;

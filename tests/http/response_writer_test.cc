@@ -58,6 +58,19 @@ TEST(ResponseWriter, AppendsAfterQueuedBytesAndRefusesWhatDoesNotFit) {
   EXPECT_TRUE(written(out).ends_with("\r\n\r\ntoken"));
 }
 
+TEST(ResponseWriter, ExtraHeadersAndMoreStatuses) {
+  char bytes[1024];
+  OutputArea out{bytes, 0, sizeof bytes};
+  ResponseOptions options{date, true, false, "Strict-Transport-Security: max-age=60\r\n"};
+  ASSERT_TRUE(write_status(out, options, 503));
+  std::string text = written(out);
+  EXPECT_EQ(text.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u);
+  EXPECT_NE(text.find("\r\nStrict-Transport-Security: max-age=60\r\n\r\n"), std::string::npos);
+  out.size = 0;
+  ASSERT_TRUE(write_status(out, {date, true, false}, 299));  // unknown: our bug, said as 500
+  EXPECT_EQ(written(out).rfind("HTTP/1.1 500 Internal Server Error\r\n", 0), 0u);
+}
+
 TEST(ResponseWriter, HttpDate) {
   char text[29];
   format_http_date(1795647115, text);  // 2026-11-25T22:51:55Z

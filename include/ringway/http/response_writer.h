@@ -19,6 +19,8 @@ struct ResponseOptions {
   std::string_view date;   // an IMF-fixdate, e.g. "Wed, 25 Nov 2026 22:51:55 GMT"
   bool keep_alive = true;  // false adds "Connection: close"
   bool head_only = false;  // HEAD: headers (with Content-Length) but no body
+  // Whole header lines, each ending in CRLF (e.g. Strict-Transport-Security), or empty.
+  std::string_view extra_headers = {};
 };
 
 // "https://" + host + (":" port unless 443) + target, as a 301 with a short body.
@@ -29,7 +31,8 @@ bool write_redirect(OutputArea& out, const ResponseOptions& options, std::string
 // 200 text/plain with body.
 bool write_plain_ok(OutputArea& out, const ResponseOptions& options, std::string_view body);
 
-// An error or status page: 400, 404, 405 (with Allow: GET, HEAD), 408, 431, 500, 505.
+// A short text/plain page for status (200, 400, 404, 405 with Allow: GET, HEAD,
+// 408, 413, 421, 431, 500, 502, 503, 504, 505; anything else is written as 500).
 bool write_status(OutputArea& out, const ResponseOptions& options, int status);
 
 // The body length write_redirect and write_status use, for access logs.
