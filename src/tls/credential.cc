@@ -4,6 +4,7 @@
 #include <wolfssl/openssl/evp.h>
 #include <wolfssl/wolfcrypt/hash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 namespace ringway::tls {
 
@@ -101,6 +103,41 @@ bool not_after(WOLFSSL_X509* certificate, std::int64_t& unix_s, std::string& tex
   return true;
 }
 
+struct DigestDeleter {
+  void operator()(WOLFSSL_EVP_MD_CTX* context) const { wolfSSL_EVP_MD_CTX_free(context); }
+};
+using DigestPointer = std::unique_ptr<WOLFSSL_EVP_MD_CTX, DigestDeleter>;
+
+// Signs with the private key and verifies with the certificate's public key.
+// wolfSSL_CTX_check_private_key alone is not enough: Debian's build accepts a
+// mismatched ECDSA key, and clients would then fail every handshake.
+bool key_matches(const std::string& key_pem, WOLFSSL_X509* leaf) {
+  std::vector<unsigned char> der(key_pem.size());
+  int der_size = wc_KeyPemToDer(reinterpret_cast<const unsigned char*>(key_pem.data()),
+                                static_cast<int>(key_pem.size()), der.data(),
+                                static_cast<int>(der.size()), nullptr);
+  const unsigned char* cursor = der.data();
+  KeyPointer private_key(der_size > 0 ? wolfSSL_d2i_AutoPrivateKey(nullptr, &cursor, der_size)
+                                      : nullptr);
+  std::fill(der.begin(), der.end(), 0);
+  KeyPointer public_key(wolfSSL_X509_get_pubkey(leaf));
+  if (private_key == nullptr || public_key == nullptr) return false;
+  const unsigned char message[] = "ringway checks that the key signs for the certificate";
+  unsigned char signature[1024];
+  std::size_t signature_size = sizeof signature;
+  DigestPointer sign(wolfSSL_EVP_MD_CTX_new());
+  DigestPointer verify(wolfSSL_EVP_MD_CTX_new());
+  return sign != nullptr && verify != nullptr &&
+         wolfSSL_EVP_DigestSignInit(sign.get(), nullptr, wolfSSL_EVP_sha256(), nullptr,
+                                    private_key.get()) == WOLFSSL_SUCCESS &&
+         wolfSSL_EVP_DigestSignUpdate(sign.get(), message, sizeof message) == WOLFSSL_SUCCESS &&
+         wolfSSL_EVP_DigestSignFinal(sign.get(), signature, &signature_size) == WOLFSSL_SUCCESS &&
+         wolfSSL_EVP_DigestVerifyInit(verify.get(), nullptr, wolfSSL_EVP_sha256(), nullptr,
+                                      public_key.get()) == WOLFSSL_SUCCESS &&
+         wolfSSL_EVP_DigestVerifyUpdate(verify.get(), message, sizeof message) == WOLFSSL_SUCCESS &&
+         wolfSSL_EVP_DigestVerifyFinal(verify.get(), signature, signature_size) == WOLFSSL_SUCCESS;
+}
+
 bool build_contexts(Credential& credential, const CredentialFiles& files, std::size_t sets,
                     std::string& error) {
   for (std::size_t set = 0; set < sets; ++set) {
@@ -179,6 +216,9 @@ std::shared_ptr<const Credential> load_credential(const std::string& directory,
   }
   if (credential->not_after_unix_s <= settings_now_unix_s(settings)) {
     return fail("certificate expired on " + credential->not_after_text);
+  }
+  if (!key_matches(files.key_pem, chain.front().get())) {
+    return fail("privkey.pem does not match the certificate in fullchain.pem");
   }
   KeyPointer leaf_key(wolfSSL_X509_get_pubkey(chain.front().get()));
   int key_type = leaf_key != nullptr ? wolfSSL_EVP_PKEY_base_id(leaf_key.get()) : 0;
