@@ -1,6 +1,7 @@
 // ringway run | check | version
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "ringway/io/ring.h"
 #include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
+#include "ringway/preflight/preflight.h"
 #include "ringway/tls/crypto_build.h"
 
 namespace {
@@ -26,13 +28,15 @@ using ringway::log::Level;
 using ringway::log::write_line;
 
 constexpr const char* version_text = "0.1.0";
-constexpr int listen_backlog = 4096;
+using ringway::io::listen_backlog;
 
 int usage() {
   std::fprintf(
       stderr,
       "usage: ringway run [--config FILE]   serve (built-in demo config without --config)\n"
-      "       ringway check --config FILE   validate a config and exit\n"
+      "       ringway check --config FILE [--format table|json]\n"
+      "                                     validate a config, run the preflight, exit:\n"
+      "                                     0 ok, 1 bad config, 3 an enforced check fails\n"
       "       ringway version\n");
   return 2;
 }
@@ -71,6 +75,67 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
+std::size_t worker_count_for(const ringway::config::Config& config, const std::vector<int>& cpus) {
+  return config.workers > 0 ? config.workers : std::max<std::size_t>(1, cpus.size());
+}
+
+ringway::preflight::Report run_preflight(const ringway::config::Config& config) {
+  ringway::preflight::PreflightOptions options;
+  options.workers = static_cast<std::uint32_t>(worker_count_for(config, allowed_cpus()));
+  options.listen_backlog = listen_backlog;
+  // No TLS listeners yet, so the AES-NI check says "not applicable".
+  return ringway::preflight::run_preflight(config, options);
+}
+
+// Raises the soft open-file limit to what the connection limits need, as far as
+// the hard limit allows; the preflight reports when that is not enough.
+void raise_open_files_limit(const ringway::config::Config& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  std::uint64_t needed = ringway::preflight::open_files_needed(
+      static_cast<std::uint32_t>(worker_count_for(config, allowed_cpus())),
+      config.limits.connections_per_worker, config.http.listen.size());
+  if (limit.rlim_cur >= needed) return;
+  limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// One log line per check that is not ok; false when an enforced one fails.
+bool preflight_allows_start(const ringway::config::Config& config) {
+  raise_open_files_limit(config);
+  ringway::preflight::Report report = run_preflight(config);
+  for (const ringway::preflight::Row& row : report.rows) {
+    if (!ringway::preflight::is_failure(row.finding.verdict)) continue;
+    write_line(row.refuses ? Level::error : Level::warning, "%s",
+               ringway::preflight::startup_line(row).c_str());
+  }
+  if (!report.refuses) return true;
+  write_line(Level::error,
+             "preflight: refusing to start: enforced checks fail (policy in [preflight] of %s)",
+             config.source.c_str());
+  return false;
+}
+
+int check(const char* config_path, bool json) {
+  ringway::config::LoadResult result = ringway::config::load_config_file(config_path);
+  for (const std::string& error : result.errors) std::fprintf(stderr, "%s\n", error.c_str());
+  if (!result.ok) {
+    if (json) {
+      std::string text = ringway::preflight::format_json_errors(config_path, result.errors);
+      std::fputs(text.c_str(), stdout);
+    }
+    return 1;
+  }
+  ringway::preflight::Report report = run_preflight(result.config);
+  if (json) {
+    std::fputs(ringway::preflight::format_json(report, config_path).c_str(), stdout);
+  } else {
+    std::printf("%s: ok\n", config_path);
+    std::fputs(ringway::preflight::format_table(report).c_str(), stdout);
+  }
+  return report.refuses ? ringway::preflight::refused_exit_code : 0;
+}
+
 int open_access_log(const ringway::config::AccessLog& access_log) {
   if (!access_log.enabled) return -1;
   if (access_log.path == "-") return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -101,8 +166,7 @@ int serve(const ringway::config::Config& config) {
     return 1;
   }
   std::vector<int> cpus = allowed_cpus();
-  std::size_t worker_count =
-      config.workers > 0 ? config.workers : std::max<std::size_t>(1, cpus.size());
+  std::size_t worker_count = worker_count_for(config, cpus);
 
   ringway::control::block_control_signals();
   std::vector<WorkerThread> workers(worker_count);
@@ -113,7 +177,8 @@ int serve(const ringway::config::Config& config) {
     settings.access_log_fd = access_log_fd;
     settings.cpu = cpus.empty() ? -1 : cpus[index % cpus.size()];
     for (const ringway::config::ListenAddress& address : config.http.listen) {
-      ringway::io::ListenResult listener = ringway::io::open_listener(address, listen_backlog);
+      ringway::io::ListenResult listener =
+          ringway::io::open_listener(address, listen_backlog, config.tcp);
       if (listener.fd < 0) {
         write_line(Level::error, "%s", listener.error.c_str());
         for (int fd : settings.listener_fds) close(fd);
@@ -172,13 +237,19 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string command = argv[1];
   const char* config_path = nullptr;
+  const char* format = nullptr;
   for (int index = 2; index < argc; ++index) {
     if (std::strcmp(argv[index], "--config") == 0 && index + 1 < argc) {
       config_path = argv[++index];
+    } else if (std::strcmp(argv[index], "--format") == 0 && index + 1 < argc &&
+               command == "check") {
+      format = argv[++index];
     } else {
       return usage();
     }
   }
+  bool json = format != nullptr && std::strcmp(format, "json") == 0;
+  if (format != nullptr && !json && std::strcmp(format, "table") != 0) return usage();
   if (command == "version") {
     std::printf("ringway %s\n", version_text);
     ringway::tls::CryptoBuild crypto = ringway::tls::crypto_build();
@@ -191,9 +262,7 @@ int main(int argc, char** argv) {
   ringway::config::Config config;
   if (command == "check") {
     if (config_path == nullptr) return usage();
-    if (!load(config_path, config)) return 1;
-    std::printf("%s: ok\n", config_path);
-    return 0;
+    return check(config_path, json);
   }
   if (command != "run") return usage();
   if (config_path == nullptr) {
@@ -201,5 +270,6 @@ int main(int argc, char** argv) {
   } else if (!load(config_path, config)) {
     return 1;
   }
+  if (!preflight_allows_start(config)) return ringway::preflight::refused_exit_code;
   return serve(config);
 }

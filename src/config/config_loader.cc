@@ -279,6 +279,96 @@ void read_log(TableReader& reader, Config& config) {
   }
 }
 
+// A duration that a socket option takes in whole seconds, up to `max_s`.
+void read_whole_seconds(TableReader& reader, std::string_view key, std::uint32_t max_s,
+                        std::uint32_t& target_s) {
+  std::uint32_t duration_ms = target_s * 1000;
+  read_duration(reader, key, duration_ms);
+  if (duration_ms == target_s * 1000) return;  // absent, or already reported
+  const toml::node& node = *reader.take(key);
+  if (duration_ms % 1000 != 0) return reader.error(node, key, "must be whole seconds");
+  if (duration_ms / 1000 > max_s) {
+    return reader.error(node, key, fmt::format("must be at most {}s", max_s));
+  }
+  target_s = duration_ms / 1000;
+}
+
+bool is_congestion_name(std::string_view name) {
+  // TCP_CA_NAME_MAX is 16 bytes with the NUL; kernel names are lower case.
+  return name.size() < 16 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == name.npos;
+}
+
+void read_tcp(TableReader& reader, Config& config) {
+  Tcp& tcp = config.tcp;
+  if (const auto* congestion = take_string(reader, "congestion")) {
+    if (is_congestion_name(congestion->get())) {
+      tcp.congestion = congestion->get();
+    } else {
+      reader.error(*congestion, "congestion",
+                   "must be a kernel congestion control name like \"bbr\", or \"\"");
+    }
+  }
+  // The kernel's limits: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL and MAX_TCP_KEEPCNT.
+  read_whole_seconds(reader, "keepalive_idle", 32767, tcp.keepalive_idle_s);
+  read_whole_seconds(reader, "keepalive_interval", 32767, tcp.keepalive_interval_s);
+  read_integer(reader, "keepalive_count", 1, 127, tcp.keepalive_count);
+}
+
+std::optional<CheckPolicy> parse_check_policy(std::string_view text, bool allow_off) {
+  if (text == "warn") return CheckPolicy::warn;
+  if (text == "enforce") return CheckPolicy::enforce;
+  if (text == "off" && allow_off) return CheckPolicy::off;
+  return std::nullopt;
+}
+
+void read_check_overrides(TableReader& reader, const toml::node& node, Preflight& preflight) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) return reader.wrong_type(node, "checks", "a table");
+  TableReader checks(*table, reader.path_of("checks"), reader.diagnostics());
+  for (auto&& [key, value] : *table) {
+    const auto known = std::find(preflight_check_names.begin(), preflight_check_names.end(),
+                                 key.str()) != preflight_check_names.end();
+    if (!known) {
+      std::string names;
+      for (std::string_view name : preflight_check_names) {
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
+      }
+      checks.error(value, key.str(), fmt::format("unknown check; the checks are {}", names));
+      continue;
+    }
+    const toml::value<std::string>* text = value.as_string();
+    std::optional<CheckPolicy> policy;
+    if (text != nullptr) policy = parse_check_policy(text->get(), true);
+    if (!policy) {
+      checks.error(value, key.str(), "must be \"warn\", \"enforce\" or \"off\"");
+      continue;
+    }
+    preflight.checks.push_back({std::string(key.str()), *policy});
+  }
+}
+
+void read_preflight(TableReader& reader, Config& config) {
+  Preflight& preflight = config.preflight;
+  if (const auto* policy = take_string(reader, "policy")) {
+    if (std::optional<CheckPolicy> parsed = parse_check_policy(policy->get(), false)) {
+      preflight.policy = *parsed;
+    } else {
+      reader.error(*policy, "policy", "must be \"warn\" or \"enforce\"");
+    }
+  }
+  if (const auto* directory = take_string(reader, "sysctl_dir")) {
+    if (is_absolute_path(directory->get())) {
+      preflight.sysctl_dir = directory->get();
+    } else {
+      reader.error(*directory, "sysctl_dir", "must be an absolute path");
+    }
+  }
+  if (const toml::node* checks = reader.take("checks")) {
+    read_check_overrides(reader, *checks, preflight);
+  }
+}
+
 using SectionReader = void (*)(TableReader&, Config&);
 
 // Reads [name] when present and returns whether it was; a non-table is reported.
@@ -305,10 +395,21 @@ void read_config(const toml::table& root, Diagnostics& diagnostics, Config& conf
   read_section(reader, "timeouts", read_timeouts, config);
   read_section(reader, "limits", read_limits, config);
   read_section(reader, "log", read_log, config);
+  read_section(reader, "tcp", read_tcp, config);
+  read_section(reader, "preflight", read_preflight, config);
   reader.report_unknown_keys();
 }
 
 }  // namespace
+
+CheckPolicy policy_for(const Preflight& preflight, std::string_view check) {
+  // A later override of the same check wins, as a later line in a file would.
+  CheckPolicy policy = preflight.policy;
+  for (const CheckOverride& entry : preflight.checks) {
+    if (entry.check == check) policy = entry.policy;
+  }
+  return policy;
+}
 
 LoadResult parse_config(std::string_view text, const std::string& source_name) {
   LoadResult result;

@@ -80,6 +80,15 @@ header_count = {}
 [log]
 access = {}  # "-" is standard output; "off" or an absolute file path also work
 format = "{}"  # or "json"
+
+[tcp]  # set on every socket, whatever the host's sysctls say
+congestion = {}  # "" leaves the system default
+keepalive_idle = "{}s"  # silence before the first keepalive probe
+keepalive_interval = "{}s"  # between unanswered probes
+keepalive_count = {}  # unanswered probes before the connection is dropped
+
+[preflight]  # startup checks of the kernel settings in sysctl/
+policy = "{}"  # or "{}": refuse to start when a check fails
 )",
       toml_quoted(config.http.listen[0].text), toml_quoted(config.http.listen[1].text),
       toml_quoted(config.http.acme_webroot), config.http.redirect_port,
@@ -87,7 +96,11 @@ format = "{}"  # or "json"
       format_duration(config.timeouts.keepalive_ms), format_duration(config.timeouts.shutdown_ms),
       config.limits.connections_per_worker, config.limits.request_head_bytes,
       config.limits.header_count, toml_quoted(config.access_log.path),
-      config.access_log.format == AccessLogFormat::json ? "json" : "combined");
+      config.access_log.format == AccessLogFormat::json ? "json" : "combined",
+      toml_quoted(config.tcp.congestion), config.tcp.keepalive_idle_s,
+      config.tcp.keepalive_interval_s, config.tcp.keepalive_count,
+      config.preflight.policy == CheckPolicy::enforce ? "enforce" : "warn",
+      config.preflight.policy == CheckPolicy::enforce ? "warn" : "enforce");
 }
 
 }  // namespace ringway::config

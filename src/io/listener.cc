@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "ringway/preflight/socket_tuning.h"
+
 namespace ringway::io {
 
 namespace {
@@ -23,7 +25,8 @@ ListenResult failure(const config::ListenAddress& address, const char* step, int
 
 }  // namespace
 
-ListenResult open_listener(const config::ListenAddress& address, int backlog) {
+ListenResult open_listener(const config::ListenAddress& address, int backlog,
+                           const config::Tcp& tcp) {
   int family = address.ipv6 ? AF_INET6 : AF_INET;
   int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) return failure(address, "socket", fd);
@@ -38,6 +41,9 @@ ListenResult open_listener(const config::ListenAddress& address, int backlog) {
   // Responses leave in one send; waiting for an ACK before the next would stall
   // pipelined and keepalive clients that delay their ACKs.
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  // Linux copies keepalive and congestion control to each accepted socket, so
+  // setting them here tunes every connection without a system call per accept.
+  preflight::apply_tcp_tuning(fd, tcp);
   if (bind(fd, reinterpret_cast<const sockaddr*>(&address.address), address.address_length) < 0) {
     return failure(address, "bind", fd);
   }

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,6 +46,35 @@ struct Limits {
   std::uint32_t header_count = 64;
 };
 
+// Per-socket TCP settings, set on every listening socket (accepted sockets inherit
+// them) so ringway behaves the same whatever the host's sysctls say.
+struct Tcp {
+  std::string congestion = "bbr";           // TCP_CONGESTION; empty leaves the system default
+  std::uint32_t keepalive_idle_s = 60;      // TCP_KEEPIDLE: idle time before the first probe
+  std::uint32_t keepalive_interval_s = 10;  // TCP_KEEPINTVL: between unanswered probes
+  std::uint32_t keepalive_count = 6;        // TCP_KEEPCNT: unanswered probes before reset
+};
+
+// What a failing startup check does: nothing, a warning line, or refusing to start.
+enum class CheckPolicy { off, warn, enforce };
+
+// The names a [preflight.checks] table may override; see ringway/preflight/preflight.h.
+inline constexpr std::array<std::string_view, 11> preflight_check_names = {
+    "sysctl_files", "fq",        "bbr",   "keepalive", "sysctl", "io_uring",
+    "nofile",       "somaxconn", "ports", "aesni",     "socket",
+};
+
+struct CheckOverride {
+  std::string check;  // one of preflight_check_names
+  CheckPolicy policy = CheckPolicy::warn;
+};
+
+struct Preflight {
+  CheckPolicy policy = CheckPolicy::warn;        // for every check without an override
+  std::string sysctl_dir = "/usr/lib/sysctl.d";  // where the installed sysctl/*.conf live
+  std::vector<CheckOverride> checks;             // [preflight.checks], in file order
+};
+
 struct Config {
   std::string source;         // the file it came from, or "<built-in demo>"
   std::uint32_t workers = 0;  // 0: one per CPU in the affinity mask
@@ -52,7 +82,12 @@ struct Config {
   Timeouts timeouts;
   Limits limits;
   AccessLog access_log;
+  Tcp tcp;
+  Preflight preflight;
 };
+
+// The policy that applies to `check`: its override, else the global policy.
+CheckPolicy policy_for(const Preflight& preflight, std::string_view check);
 
 struct LoadResult {
   bool ok = false;
