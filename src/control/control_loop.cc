@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::uint32_t signal_source = 0;
 constexpr std::uint32_t watch_source = 1;
-constexpr std::uint64_t idle_wait_ms = 60 * 1000;
+constexpr std::uint64_t idle_wait_ms = std::uint64_t{60} * 1000;
 
 std::uint64_t monotonic_ms() {
   timespec now{};
@@ -74,8 +74,8 @@ int run_control_loop(const ControlActions& actions) {
     std::uint64_t wake_ms = now_ms + idle_wait_ms;
     if (next_periodic_ms) wake_ms = std::min(wake_ms, next_periodic_ms);
     if (first_change_ms) {
-      wake_ms = std::min({wake_ms, last_change_ms + actions.quiet_ms,
-                          first_change_ms + actions.quiet_ms_max});
+      wake_ms = std::min(
+          {wake_ms, last_change_ms + actions.quiet_ms, first_change_ms + actions.quiet_ms_max});
     }
     ring.submit_and_wait(1, wake_ms > now_ms ? wake_ms - now_ms : 0);
     unsigned head = 0;

@@ -1,5 +1,6 @@
 #include "ringway/io/ring.h"
 
+#include <cassert>
 #include <cstring>
 #include <string>
 
@@ -41,7 +42,11 @@ io_uring_sqe* Ring::next_submission(Operation operation) {
   io_uring_sqe* submission = io_uring_get_sqe(&ring_);
   if (submission == nullptr) {
     io_uring_submit(&ring_);
+    early_submit_ = true;
     submission = io_uring_get_sqe(&ring_);
+    // Only a completion queue that overflowed refuses submissions; it is sized
+    // four times the submission queue so that this does not happen.
+    assert(submission != nullptr && "io_uring submission queue stuck full");
   }
   io_uring_sqe_set_data64(submission, operation.pack());
   return submission;

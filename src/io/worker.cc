@@ -23,7 +23,8 @@ constexpr std::uint32_t receive_buffer_count = 1024;  // a power of two
 constexpr std::uint32_t receive_buffer_bytes = 4096;
 constexpr std::uint32_t timer_tick_ms = 100;
 constexpr std::size_t timer_slot_count = 1024;
-constexpr std::size_t access_log_buffer_bytes_max = 4 << 20;
+constexpr std::uint64_t counted_send_wait_ms = 1;
+constexpr std::uint64_t accept_retry_ms = 100;
 
 std::uint64_t monotonic_ms() {
   timespec now{};
@@ -52,8 +53,7 @@ Worker::Worker(WorkerSettings settings)
   accepting_.assign(settings_.listener_fds.size(), false);
   held_.reserve(receive_buffer_count / 2);
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
-  access_log_buffer_.reserve(std::size_t{64} * 1024);
-  access_log_writing_.reserve(std::size_t{64} * 1024);
+  open_access_log();
 }
 
 Worker::~Worker() {
@@ -115,6 +115,10 @@ void Worker::run() {
     // A send of a small response completes during the submit itself. Waiting for
     // one completion more than the sends just queued means we sleep until there
     // is new work instead of waking once for the sends and once for the requests.
+    // Should a counted send not complete at once after all, the short wait bounds
+    // the delay; under load new requests wake us long before it ends.
+    if (ring_.take_early_submit()) sends_since_wait_ = 0;
+    if (sends_since_wait_ > 0) wait_ms = std::min<std::uint64_t>(wait_ms, counted_send_wait_ms);
     int result = ring_.submit_and_wait(1 + sends_since_wait_, wait_ms);
     sends_since_wait_ = 0;
     ++turn_;
@@ -132,6 +136,12 @@ void Worker::run() {
     io_uring_cq_advance(ring_.raw(), seen);
     refresh_clock();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
+    if (accept_retry_ms_ != 0 && now_ms_ >= accept_retry_ms_ && !stopping_) {
+      accept_retry_ms_ = 0;
+      for (std::uint32_t index = 0; index < accepting_.size(); ++index) {
+        if (!accepting_[index]) prep_accept(index);
+      }
+    }
     if (stopping_ && now_ms_ >= stop_deadline_ms_) {
       for (Connection& connection : connections_) {
         if (connection.in_use && !connection.closing) close_connection(connection);
@@ -206,12 +216,18 @@ void Worker::dispatch(const io_uring_cqe& completion) {
 }
 
 void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& completion) {
+  bool failed =
+      completion.res < 0 && completion.res != -ECANCELED && completion.res != -ECONNABORTED;
   if (!(completion.flags & IORING_CQE_F_MORE)) {
     accepting_[listener_index] = false;
-    if (!stopping_) prep_accept(listener_index);
+    // After a failure (out of file descriptors, say) try again a little later
+    // instead of spinning on the same error.
+    if (failed) accept_retry_ms_ = now_ms_ + accept_retry_ms;
+    if (!stopping_ && !failed) prep_accept(listener_index);
   }
   if (completion.res < 0) {
-    if (completion.res != -ECANCELED) {
+    if (failed && now_ms_ >= accept_error_logged_ms_ + 1000) {
+      accept_error_logged_ms_ = now_ms_;
       log::write_line(log::Level::error, "accept: %s", std::strerror(-completion.res));
     }
     return;
@@ -259,16 +275,24 @@ void Worker::on_wake(const io_uring_cqe& completion) {
 void Worker::begin_stop() {
   stopping_ = true;
   stop_deadline_ms_ = now_ms_ + settings_.config->timeouts.shutdown_ms;
+  // Stop accepting at once, so that new clients are refused (and round-robin
+  // DNS clients move on to the other host) instead of waiting for the drain.
   for (std::uint32_t index = 0; index < settings_.listener_fds.size(); ++index) {
-    if (!accepting_[index]) continue;
-    io_uring_sqe* submission = ring_.next_submission({OperationKind::ignored, 0, 0});
-    io_uring_prep_cancel_fd(submission, settings_.listener_fds[index], IORING_ASYNC_CANCEL_ALL);
+    int fd = settings_.listener_fds[index];
+    settings_.listener_fds[index] = -1;
+    if (accepting_[index]) {
+      io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
+      io_uring_prep_cancel_fd(cancel, fd, IORING_ASYNC_CANCEL_ALL);
+      cancel->flags |= IOSQE_IO_HARDLINK;
+    }
+    io_uring_prep_close(ring_.next_submission({OperationKind::ignored, 0, 0}), fd);
   }
   for (Connection& connection : connections_) {
     if (!connection.in_use || connection.closing) continue;
     bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0;
     if (busy) {
       connection.close_after_send = true;  // finish the response in flight, then close
+      need_send_completion(connection);
     } else {
       close_connection(connection);
     }
@@ -282,8 +306,11 @@ void Worker::on_timer(TimerNode& node) {
     timers_.schedule(node, node.deadline_ms);
     return;
   }
-  if (connection.sending || connection.awaiting_file) {
-    // A response is on its way; a slow reader is bounded by the keepalive time.
+  if ((connection.sending || connection.awaiting_file) &&
+      connection.sent_bytes_total != connection.sent_bytes_at_timer) {
+    // A response is on its way and moved since the last look: give it another
+    // period. A client that stopped reading (or a file that never opens) does not.
+    connection.sent_bytes_at_timer = connection.sent_bytes_total;
     timers_.schedule(node, now_ms_ + settings_.config->timeouts.keepalive_ms);
     return;
   }
@@ -293,6 +320,7 @@ void Worker::on_timer(TimerNode& node) {
 void Worker::close_connection(Connection& connection) {
   if (connection.closing) return;
   connection.closing = true;
+  need_send_completion(connection);
   TimerWheel::cancel(connection.timer);
   release_held(connection);
   if (connection.receiving || connection.sending) {
@@ -325,38 +353,6 @@ void Worker::release_if_done(Connection& connection) {
   connection.next_free = free_head_;
   free_head_ = slot;
   --active_connections_;
-}
-
-void Worker::flush_access_log() {
-  if (access_log_in_flight_ || access_log_buffer_.empty() || settings_.access_log_fd < 0) return;
-  access_log_writing_.swap(access_log_buffer_);
-  access_log_buffer_.clear();
-  access_log_written_bytes_ = 0;
-  access_log_in_flight_ = true;
-  io_uring_sqe* submission = ring_.next_submission({OperationKind::log_write, 0, 0});
-  // Offset -1: the file position, so O_APPEND files and pipes both work (5.6).
-  io_uring_prep_write(submission, settings_.access_log_fd, access_log_writing_.data(),
-                      static_cast<unsigned>(access_log_writing_.size()), static_cast<__u64>(-1));
-}
-
-void Worker::on_log_write(const io_uring_cqe& completion) {
-  if (completion.res < 0) {
-    log::write_line(log::Level::error, "access log write: %s", std::strerror(-completion.res));
-    access_log_writing_.clear();
-  } else {
-    access_log_written_bytes_ += static_cast<std::size_t>(completion.res);
-  }
-  if (completion.res > 0 && access_log_written_bytes_ < access_log_writing_.size()) {
-    std::size_t rest = access_log_writing_.size() - access_log_written_bytes_;
-    io_uring_sqe* submission = ring_.next_submission({OperationKind::log_write, 0, 0});
-    io_uring_prep_write(submission, settings_.access_log_fd,
-                        access_log_writing_.data() + access_log_written_bytes_,
-                        static_cast<unsigned>(rest), static_cast<__u64>(-1));
-    return;
-  }
-  access_log_writing_.clear();
-  access_log_in_flight_ = false;
-  if (access_log_buffer_.size() > access_log_buffer_bytes_max) access_log_buffer_.clear();
 }
 
 }  // namespace ringway::io

@@ -18,19 +18,18 @@ constexpr std::size_t challenge_file_bytes_max = 4096;
 constexpr std::size_t challenge_path_bytes_max = 320;
 
 // RESOLVE_BENEATH (5.6): even a symlink cannot lead outside the webroot.
-const open_how challenge_open_how = {O_RDONLY | O_CLOEXEC, 0, RESOLVE_BENEATH};
-
-}  // namespace
+// O_NONBLOCK: a FIFO planted in the webroot must not hold a kernel worker forever.
+const open_how challenge_open_how = {O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, RESOLVE_BENEATH};
 
 // The file's bytes are read into the tail of the output chunk; the response is
 // then written at its front, so no other buffer is needed.
-static char* file_area(char* output, std::size_t chunk_bytes) {
+char* file_area(char* output, std::size_t chunk_bytes) {
   return output + chunk_bytes - challenge_file_bytes_max - 1;
 }
 
-void Worker::start_challenge(Connection& connection, const http::RequestHead& head,
-                             std::string_view token) {
-  (void)head;
+}  // namespace
+
+void Worker::start_challenge(Connection& connection, std::string_view token) {
   http::OutputArea out = output_area(connection);
   char* path = file_area(out.data, out.capacity) - challenge_path_bytes_max;
   std::string_view directory = acme::challenge_prefix.substr(1);  // relative to the webroot
@@ -78,12 +77,18 @@ void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion
   io_uring_prep_close(submission, connection.file_fd);
   connection.file_fd = -1;
   if (connection.closing) return;
-  if (completion.res < 0 || static_cast<std::size_t>(completion.res) > challenge_file_bytes_max) {
+  if (completion.res < 0) {
     log::write_line(log::Level::error, "challenge file %.*s: %s",
                     static_cast<int>(connection.pending.target.size()),
-                    connection.pending.target.data(),
-                    completion.res < 0 ? std::strerror(-completion.res) : "larger than 4096 bytes");
-    finish_challenge(connection, completion.res < 0 ? 404 : 500, {});
+                    connection.pending.target.data(), std::strerror(-completion.res));
+    finish_challenge(connection, 404, {});
+    return;
+  }
+  if (static_cast<std::size_t>(completion.res) > challenge_file_bytes_max) {
+    log::write_line(log::Level::error, "challenge file %.*s: larger than %zu bytes",
+                    static_cast<int>(connection.pending.target.size()),
+                    connection.pending.target.data(), challenge_file_bytes_max);
+    finish_challenge(connection, 500, {});
     return;
   }
   finish_challenge(connection, 200,
@@ -108,6 +113,7 @@ void Worker::finish_challenge(Connection& connection, int status, std::string_vi
     return;
   }
   connection.output_bytes = static_cast<std::uint32_t>(out.size);
+  if (connection.sending) need_send_completion(connection);
   std::uint64_t body_bytes = request.head_only ? 0
                              : status == 200   ? body.size()
                                                : http::status_body_bytes(status);

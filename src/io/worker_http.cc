@@ -13,6 +13,10 @@ namespace {
 
 // Half the receive buffer ring (worker.cc): paused clients cannot starve the rest.
 constexpr std::size_t held_buffers_max = 512;
+// One connection may hold a few: a pipelining client that is far ahead of us
+// is closed rather than allowed to take the ring from everyone else.
+constexpr std::uint32_t held_buffers_per_connection_max = 64;
+constexpr std::uint64_t linger_ms = 2000;
 
 int status_for(http::ParseStatus status) {
   switch (status) {
@@ -64,8 +68,14 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
   } else if (completion.res == -ENOBUFS || completion.res == -ECANCELED) {
     // ENOBUFS: every receive buffer is taken; ECANCELED: we paused this
     // connection. Either way the bytes wait in the socket until we re-arm.
+  } else if (completion.res == 0 && !connection.closing) {
+    // A half-close: what the client sent before it is still answered.
+    connection.peer_closed = true;
+    bool answering = connection.awaiting_file || connection.paused || connection.sending ||
+                     connection.held_buffers > 0 || connection.output_bytes > 0;
+    if (!answering || connection.lingering) close_connection(connection);
   } else if (!connection.closing) {
-    close_connection(connection);  // end of stream or a socket error
+    close_connection(connection);  // a socket error
   }
   if (!connection.receiving) connection.receive_stopping = false;
   if (connection.closing) {
@@ -75,15 +85,23 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
   }
 }
 
+void Worker::need_send_completion(Connection& connection) {
+  // A send counted this turn as needing no wake-up now has work behind it.
+  if (connection.send_counted_turn != turn_) return;
+  connection.send_counted_turn = 0;
+  --sends_since_wait_;
+}
+
 void Worker::resume_receiving(Connection& connection) {
   if (!connection.receiving && !connection.paused && !connection.closing &&
-      connection.held_buffers == 0) {
+      !connection.peer_closed && connection.held_buffers == 0) {
     prep_receive(connection);
   }
 }
 
 void Worker::hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length) {
-  if (held_.size() >= held_buffers_max) {
+  if (held_.size() >= held_buffers_max ||
+      connection.held_buffers >= held_buffers_per_connection_max) {
     receive_buffers_.recycle(buffer_id);
     close_connection(connection);  // one client must not take the whole buffer ring
     return;
@@ -166,11 +184,7 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
     resume_receiving(connection);
   }
   flush_output(connection);
-  if ((connection.paused || connection.close_after_send) && connection.send_counted_turn == turn_) {
-    // A send counted this turn as needing no wake-up now has work behind it.
-    connection.send_counted_turn = 0;
-    --sends_since_wait_;
-  }
+  if (connection.paused || connection.close_after_send) need_send_completion(connection);
   schedule_idle_timer(connection);
 }
 
@@ -219,7 +233,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
       return false;
     }
     connection.pending = logged;
-    start_challenge(connection, head, decision.token);
+    start_challenge(connection, decision.token);
     return false;
   }
   http::OutputArea out = output_area(connection);
@@ -249,6 +263,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
     return false;
   }
   connection.output_bytes = static_cast<std::uint32_t>(out.size);
+  if (connection.sending) need_send_completion(connection);  // this response waits for it
   std::uint64_t body_bytes = logged.head_only ? 0
                              : status == 301  ? http::redirect_body_bytes()
                                               : http::status_body_bytes(status);
@@ -267,6 +282,7 @@ bool Worker::answer_error(Connection& connection, http::ParseStatus parse_status
     return false;
   }
   connection.output_bytes = static_cast<std::uint32_t>(out.size);
+  if (connection.sending) need_send_completion(connection);  // this response waits for it
   PendingRequest unparsed;
   unparsed.start_unix_ns = now_unix_ns_;
   log_access(connection, unparsed, status, http::status_body_bytes(status));
@@ -305,6 +321,7 @@ void Worker::on_send(Connection& connection, const io_uring_cqe& completion) {
     return;
   }
   connection.output_sent_bytes += static_cast<std::uint32_t>(completion.res);
+  connection.sent_bytes_total += static_cast<std::uint64_t>(completion.res);
   flush_output(connection);
 }
 
@@ -313,18 +330,26 @@ void Worker::after_output_drained(Connection& connection) {
   connection.output_sent_bytes = 0;
   if (connection.output != nullptr) output_pool_.give_back(connection.output);
   connection.output = nullptr;
-  if (connection.close_after_send && !connection.awaiting_file) {
+  if (connection.awaiting_file) return;
+  if (connection.close_after_send) {
     if (connection.lingering) return;
+    if (stopping_ || connection.peer_closed) {
+      close_connection(connection);
+      return;
+    }
     // Shut our side and drain the client briefly, so unread request bytes do
     // not make the kernel reset the connection before the response arrives.
     connection.lingering = true;
     io_uring_sqe* submission = ring_.next_submission({OperationKind::ignored, 0, 0});
     io_uring_prep_shutdown(submission, connection.fd, SHUT_WR);
-    timers_.schedule(connection.timer, now_ms_ + 2000);
-    if (stopping_) close_connection(connection);
+    timers_.schedule(connection.timer, now_ms_ + linger_ms);
     return;
   }
-  if (connection.paused && !connection.awaiting_file) resume_input(connection);
+  if (connection.paused) {
+    resume_input(connection);
+  } else if (connection.peer_closed && connection.held_buffers == 0) {
+    close_connection(connection);  // everything the client sent before its FIN is answered
+  }
 }
 
 void Worker::schedule_idle_timer(Connection& connection) {
@@ -338,27 +363,6 @@ void Worker::schedule_idle_timer(Connection& connection) {
     connection.timer.deadline_ms = deadline_ms;
   } else {
     timers_.schedule(connection.timer, deadline_ms);
-  }
-}
-
-void Worker::log_access(const Connection& connection, const PendingRequest& request, int status,
-                        std::uint64_t body_bytes) {
-  if (settings_.access_log_fd < 0) return;
-  log::AccessEntry entry{connection.remote_ip,
-                         request.method,
-                         request.target,
-                         request.version_minor,
-                         request.host,
-                         request.user_agent,
-                         request.referer,
-                         status,
-                         body_bytes,
-                         request.start_unix_ns,
-                         now_unix_ns_ - request.start_unix_ns};
-  if (settings_.config->access_log.format == config::AccessLogFormat::json) {
-    log::append_json(entry, access_log_buffer_);
-  } else {
-    log::append_combined(entry, access_log_buffer_);
   }
 }
 

@@ -23,9 +23,11 @@ class Published {
   // A worker's view: refresh() is cheap when nothing changed.
   class Reader {
    public:
+    Reader() = default;  // reads nothing: get() stays empty
     explicit Reader(const Published& source) : source_(&source) { refresh(); }
     // Picks up a newer snapshot if there is one; true when it changed.
     bool refresh() {
+      if (source_ == nullptr) return false;
       std::uint64_t version = source_->version_.load(std::memory_order_acquire);
       if (version == version_) return false;
       std::lock_guard<std::mutex> lock(source_->mutex_);
@@ -36,7 +38,7 @@ class Published {
     const std::shared_ptr<const Snapshot>& get() const { return current_; }
 
    private:
-    const Published* source_;
+    const Published* source_ = nullptr;
     std::uint64_t version_ = ~std::uint64_t{0};
     std::shared_ptr<const Snapshot> current_;
   };

@@ -35,6 +35,7 @@ struct Connection {
   bool sending = false;
   bool closing = false;           // close submitted or about to be
   bool close_after_send = false;  // the last response is queued: no more requests
+  bool peer_closed = false;       // the client half-closed: answer what came, then close
   bool lingering = false;         // write side shut, draining the client until EOF or timeout
   bool awaiting_file = false;     // a challenge is not answered until its file is read
   bool file_busy = false;         // a file operation (open, read, close) is in flight
@@ -42,7 +43,10 @@ struct Connection {
 
   std::uint64_t send_counted_turn = 0;  // the loop turn whose wait does not expect this send
   std::uint32_t held_buffers = 0;       // receive buffers kept while paused (Worker::held_)
-  std::uint64_t head_started_ms = 0;    // when the first byte of an unfinished head arrived
+  std::uint64_t head_started_ms = 0;
+  std::uint64_t sent_bytes_total = 0;  // progress, for the send timeout
+  std::uint64_t sent_bytes_at_timer =
+      ~std::uint64_t{0};  // when the first byte of an unfinished head arrived
 
   char* input = nullptr;  // unparsed bytes that outlived their receive buffer
   std::uint32_t input_bytes = 0;

@@ -33,12 +33,20 @@ class Ring {
   // the timeout: exactly one io_uring_enter. Returns a negative errno on failure.
   int submit_and_wait(unsigned wait_count, std::uint64_t timeout_ms);
 
+  // True once after next_submission had to submit early because the queue was full.
+  bool take_early_submit() {
+    bool early = early_submit_;
+    early_submit_ = false;
+    return early;
+  }
+
   io_uring* raw() { return &ring_; }
   const RingFeatures& features() const { return features_; }
 
  private:
   io_uring ring_{};
   bool open_ = false;
+  bool early_submit_ = false;
   RingFeatures features_;
 };
 

@@ -55,7 +55,10 @@ class Worker {
   void close_connection(Connection& connection);
   void release_if_done(Connection& connection);
   void refresh_clock();
+  // worker_access_log.cc
+  void open_access_log();
   void flush_access_log();
+  void write_next_log_chunk();
   void on_log_write(const io_uring_cqe& completion);
   Connection* connection_for(const io_uring_cqe& completion);
   std::uint32_t slot_of(const Connection& connection) const {
@@ -65,11 +68,11 @@ class Worker {
   Operation operation_for(OperationKind kind, const Connection& connection) const {
     return {kind, slot_of(connection), connection.generation};
   }
-  std::uint64_t active_connections() const { return active_connections_; }
 
   // worker_http.cc: receiving, parsing, responding.
   void prep_receive(Connection& connection);
   void pause_receiving(Connection& connection);
+  void need_send_completion(Connection& connection);
   void resume_receiving(Connection& connection);
   void hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length);
   void release_held(Connection& connection);
@@ -88,8 +91,7 @@ class Worker {
   http::OutputArea output_area(Connection& connection);
 
   // worker_challenge.cc: serving ACME challenge files through the ring.
-  void start_challenge(Connection& connection, const http::RequestHead& head,
-                       std::string_view token);
+  void start_challenge(Connection& connection, std::string_view token);
   void on_file_open(Connection& connection, const io_uring_cqe& completion);
   void on_file_read(Connection& connection, const io_uring_cqe& completion);
   void on_file_close(Connection& connection);
@@ -120,6 +122,8 @@ class Worker {
   bool stopping_ = false;
   std::uint64_t stop_deadline_ms_ = 0;
   std::vector<bool> accepting_;
+  std::uint64_t accept_retry_ms_ = 0;  // when to re-arm accepts that failed; 0: none waiting
+  std::uint64_t accept_error_logged_ms_ = 0;
 
   std::uint64_t now_ms_ = 0;
   std::int64_t now_unix_ns_ = 0;
@@ -130,6 +134,8 @@ class Worker {
   std::string access_log_writing_;
   std::size_t access_log_written_bytes_ = 0;
   bool access_log_in_flight_ = false;
+  std::size_t access_log_write_bytes_max_ = std::size_t{1} << 20;
+  std::uint64_t access_log_dropped_lines_ = 0;
   std::uint64_t refused_connections_ = 0;
   unsigned sends_since_wait_ = 0;  // keepalive sends queued this turn (see run())
   std::uint64_t turn_ = 1;         // loop turns, to tell which sends were counted in this one

@@ -1,0 +1,44 @@
+#pragma once
+// Picks the site an HTTPS request is for, by its Host. Built once from the
+// config; lookups allocate nothing.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringway/http/request_head.h"
+
+namespace ringway::proxy {
+
+struct SiteAnswer {
+  int status = 200;           // what the site answers until it proxies somewhere
+  std::string extra_headers;  // whole header lines, e.g. "Strict-Transport-Security: ...\r\n"
+};
+
+struct SiteEntry {
+  std::vector<std::string> hosts;  // exact names or one leading wildcard label "*.example.org"
+  SiteAnswer answer;
+};
+
+class SiteRouter {
+ public:
+  SiteRouter() = default;
+  // default_site answers requests whose Host matches no site (like nginx's default_server).
+  SiteRouter(std::vector<SiteEntry> sites, std::size_t default_site);
+
+  bool empty() const { return sites_.empty(); }
+  const SiteEntry& site(std::size_t index) const { return sites_[index]; }
+
+  // The site for a request: its Host (or an absolute-form target's authority),
+  // port removed, compared without regard to case: exact names first, then
+  // wildcards, then the default site. Requires !empty().
+  std::size_t route(const http::RequestHead& head) const;
+  std::size_t route_host(std::string_view host) const;
+
+ private:
+  std::vector<SiteEntry> sites_;
+  std::size_t default_site_ = 0;
+};
+
+}  // namespace ringway::proxy
