@@ -1,23 +1,17 @@
 // ringway run | check | version
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
-#include <future>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "ringway/config/config.h"
-#include "ringway/control/signals.h"
+#include "ringway/control/server.h"
 #include "ringway/io/listener.h"
-#include "ringway/io/ring.h"
-#include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 #include "ringway/preflight/preflight.h"
 #include "ringway/tls/crypto_build.h"
@@ -64,24 +58,10 @@ bool load(const char* path, ringway::config::Config& config) {
   return true;
 }
 
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t mask;
-  if (sched_getaffinity(0, sizeof mask, &mask) == 0) {
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &mask)) cpus.push_back(cpu);
-    }
-  }
-  return cpus;
-}
-
-std::size_t worker_count_for(const ringway::config::Config& config, const std::vector<int>& cpus) {
-  return config.workers > 0 ? config.workers : std::max<std::size_t>(1, cpus.size());
-}
-
 ringway::preflight::Report run_preflight(const ringway::config::Config& config) {
   ringway::preflight::PreflightOptions options;
-  options.workers = static_cast<std::uint32_t>(worker_count_for(config, allowed_cpus()));
+  options.workers = static_cast<std::uint32_t>(
+      ringway::control::worker_count_for(config, ringway::control::allowed_cpus()));
   options.listen_backlog = listen_backlog;
   // No TLS listeners yet, so the AES-NI check says "not applicable".
   return ringway::preflight::run_preflight(config, options);
@@ -93,7 +73,8 @@ void raise_open_files_limit(const ringway::config::Config& config) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   std::uint64_t needed = ringway::preflight::open_files_needed(
-      static_cast<std::uint32_t>(worker_count_for(config, allowed_cpus())),
+      static_cast<std::uint32_t>(
+          ringway::control::worker_count_for(config, ringway::control::allowed_cpus())),
       config.limits.connections_per_worker, config.http.listen.size());
   if (limit.rlim_cur >= needed) return;
   limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
@@ -136,101 +117,6 @@ int check(const char* config_path, bool json) {
   return report.refuses ? ringway::preflight::refused_exit_code : 0;
 }
 
-int open_access_log(const ringway::config::AccessLog& access_log) {
-  if (!access_log.enabled) return -1;
-  if (access_log.path == "-") return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  return open(access_log.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-}
-
-struct WorkerThread {
-  std::unique_ptr<ringway::io::Worker> worker;
-  std::thread thread;
-};
-
-int serve(const ringway::config::Config& config) {
-  std::string missing = ringway::io::probe_kernel_support();
-  if (!missing.empty()) {
-    write_line(Level::error, "%s", missing.c_str());
-    return 1;
-  }
-  int webroot_fd = open(config.http.acme_webroot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (webroot_fd < 0) {
-    write_line(Level::error, "%s: http.acme_webroot %s: %s", config.source.c_str(),
-               config.http.acme_webroot.c_str(), std::strerror(errno));
-    return 1;
-  }
-  int access_log_fd = open_access_log(config.access_log);
-  if (config.access_log.enabled && access_log_fd < 0) {
-    write_line(Level::error, "%s: log.access %s: %s", config.source.c_str(),
-               config.access_log.path.c_str(), std::strerror(errno));
-    return 1;
-  }
-  std::vector<int> cpus = allowed_cpus();
-  std::size_t worker_count = worker_count_for(config, cpus);
-
-  ringway::control::block_control_signals();
-  std::vector<WorkerThread> workers(worker_count);
-  for (std::size_t index = 0; index < worker_count; ++index) {
-    ringway::io::WorkerSettings settings;
-    settings.config = &config;
-    settings.webroot_fd = webroot_fd;
-    settings.access_log_fd = access_log_fd;
-    settings.cpu = cpus.empty() ? -1 : cpus[index % cpus.size()];
-    for (const ringway::config::ListenAddress& address : config.http.listen) {
-      ringway::io::ListenResult listener =
-          ringway::io::open_listener(address, listen_backlog, config.tcp);
-      if (listener.fd < 0) {
-        write_line(Level::error, "%s", listener.error.c_str());
-        for (int fd : settings.listener_fds) close(fd);
-        return 1;  // workers built so far close their own sockets
-      }
-      settings.listener_fds.push_back(listener.fd);
-    }
-    workers[index].worker = std::make_unique<ringway::io::Worker>(std::move(settings));
-  }
-
-  std::vector<std::future<std::string>> started;
-  for (WorkerThread& entry : workers) {
-    auto opened = std::make_shared<std::promise<std::string>>();
-    started.push_back(opened->get_future());
-    ringway::io::Worker* worker = entry.worker.get();
-    entry.thread = std::thread([worker, opened] {
-      std::string error = worker->open();
-      bool ok = error.empty();
-      opened->set_value(std::move(error));
-      if (ok) worker->run();
-    });
-  }
-  bool all_started = true;
-  for (std::future<std::string>& result : started) {
-    std::string error = result.get();
-    if (!error.empty()) {
-      write_line(Level::error, "worker: %s", error.c_str());
-      all_started = false;
-    }
-  }
-
-  if (all_started) {
-    std::string addresses;
-    for (const ringway::config::ListenAddress& address : config.http.listen) {
-      addresses += (addresses.empty() ? "" : ", ") + address.text;
-    }
-    write_line(Level::info, "ringway %s: listening on %s with %zu workers (config %s)",
-               version_text, addresses.c_str(), worker_count, config.source.c_str());
-    for (;;) {
-      int number = ringway::control::wait_for_control_signal();
-      if (number == SIGTERM || number == SIGINT) break;
-      write_line(Level::info, "SIGHUP: nothing to reload yet");
-    }
-    write_line(Level::info, "stopping: finishing in-flight responses (up to %u ms)",
-               config.timeouts.shutdown_ms);
-  }
-  for (WorkerThread& entry : workers) entry.worker->request_stop();
-  for (WorkerThread& entry : workers) entry.thread.join();
-  if (all_started) write_line(Level::info, "stopped");
-  return all_started ? 0 : 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -271,5 +157,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!preflight_allows_start(config)) return ringway::preflight::refused_exit_code;
-  return serve(config);
+  return ringway::control::run_server(config);
 }

@@ -10,6 +10,8 @@
 #include "listen_address.h"
 #include "ringway/config/config.h"
 #include "ringway/http/request_head.h"
+#include "site_config.h"
+#include "table_reader.h"
 
 // The error path below relies on toml::parse throwing parse_error.
 static_assert(TOML_EXCEPTIONS, "toml++ must be built with exceptions");
@@ -18,155 +20,6 @@ namespace ringway::config {
 namespace {
 
 constexpr std::int64_t workers_max = 1024;
-
-std::string_view type_name(toml::node_type type) {
-  switch (type) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
-}
-
-struct Problem {
-  toml::source_index line;
-  toml::source_index column;
-  std::string text;
-};
-
-class Diagnostics {
- public:
-  explicit Diagnostics(const std::string& source_name) : source_name_(source_name) {}
-
-  void add(const toml::source_region& where, std::string_view key, std::string_view what) {
-    // toml++ leaves position 0 on nodes it made itself, like the root table.
-    toml::source_index line = std::max<toml::source_index>(where.begin.line, 1);
-    toml::source_index column = std::max<toml::source_index>(where.begin.column, 1);
-    problems_.push_back(
-        {line, column, fmt::format("{}:{}:{}: {}: {}", source_name_, line, column, key, what)});
-  }
-
-  // Problems are found section by section; users read the file top to bottom.
-  std::vector<std::string> take_in_file_order() {
-    std::stable_sort(problems_.begin(), problems_.end(), [](const Problem& a, const Problem& b) {
-      return a.line != b.line ? a.line < b.line : a.column < b.column;
-    });
-    std::vector<std::string> texts;
-    for (Problem& problem : problems_) texts.push_back(std::move(problem.text));
-    return texts;
-  }
-
- private:
-  const std::string& source_name_;
-  std::vector<Problem> problems_;
-};
-
-// Reads one table and remembers which keys it asked for, so the rest are unknown.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string path, Diagnostics& diagnostics)
-      : table_(table), path_(std::move(path)), diagnostics_(diagnostics) {}
-
-  // The value at `key`, or nullptr when absent; either way `key` is known from now on.
-  const toml::node* take(std::string_view key) {
-    known_keys_.push_back(key);
-    return table_.get(key);
-  }
-
-  bool has(std::string_view key) const { return table_.contains(key); }
-
-  std::string path_of(std::string_view key) const {
-    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-  }
-
-  void error(const toml::node& node, std::string_view key, std::string_view what) {
-    diagnostics_.add(node.source(), path_of(key), what);
-  }
-
-  void wrong_type(const toml::node& node, std::string_view key, std::string_view expected) {
-    error(node, key, fmt::format("expected {}, got {}", expected, type_name(node.type())));
-  }
-
-  void missing(std::string_view key, std::string_view what = "required key is missing") {
-    diagnostics_.add(table_.source(), path_of(key), what);
-  }
-
-  void report_unknown_keys() {
-    for (auto&& [key, value] : table_) {
-      if (std::find(known_keys_.begin(), known_keys_.end(), key.str()) == known_keys_.end()) {
-        diagnostics_.add(key.source(), path_of(key.str()), "unknown key");
-      }
-    }
-  }
-
-  Diagnostics& diagnostics() { return diagnostics_; }
-
- private:
-  const toml::table& table_;
-  std::string path_;
-  Diagnostics& diagnostics_;
-  std::vector<std::string_view> known_keys_;
-};
-
-// The string at `key`, or nullptr when absent or not a string (then reported).
-const toml::value<std::string>* take_string(TableReader& reader, std::string_view key) {
-  const toml::node* node = reader.take(key);
-  if (node == nullptr) return nullptr;
-  const toml::value<std::string>* text = node->as_string();
-  if (text == nullptr) reader.wrong_type(*node, key, "a string");
-  return text;
-}
-
-template <typename Number>
-void read_integer(TableReader& reader, std::string_view key, std::int64_t min, std::int64_t max,
-                  Number& target) {
-  const toml::node* node = reader.take(key);
-  if (node == nullptr) return;
-  const toml::value<std::int64_t>* integer = node->as_integer();
-  if (integer == nullptr) return reader.wrong_type(*node, key, "an integer");
-  if (integer->get() < min || integer->get() > max) {
-    return reader.error(*node, key, fmt::format("must be from {} to {}", min, max));
-  }
-  target = static_cast<Number>(integer->get());
-}
-
-void read_duration(TableReader& reader, std::string_view key, std::uint32_t& target_ms) {
-  const toml::node* node = reader.take(key);
-  if (node == nullptr) return;
-  std::string error;
-  std::optional<std::uint32_t> duration_ms;
-  if (const auto* text = node->as_string()) {
-    duration_ms = parse_duration_ms(text->get(), error);
-  } else if (const auto* seconds = node->as_integer()) {
-    duration_ms = duration_from_seconds(seconds->get(), error);
-  } else {
-    return reader.wrong_type(*node, key, "a duration like \"10s\" or an integer of seconds");
-  }
-  if (!duration_ms) return reader.error(*node, key, error);
-  target_ms = *duration_ms;
-}
-
-bool is_absolute_path(std::string_view path) {
-  // A NUL would silently cut the path short when it reaches open(2).
-  return path.starts_with('/') && path.find('\0') == path.npos;
-}
 
 void read_workers(TableReader& reader, std::uint32_t& workers) {
   const toml::node* node = reader.take("workers");
@@ -183,43 +36,6 @@ void read_workers(TableReader& reader, std::uint32_t& workers) {
     return reader.error(*node, "workers", "must be \"auto\" or an integer from 1 to 1024");
   }
   workers = static_cast<std::uint32_t>(count);
-}
-
-void read_listen(TableReader& reader, std::vector<ListenAddress>& listen) {
-  const toml::node* node = reader.take("listen");
-  if (node == nullptr) return reader.missing("listen");
-  const toml::array* array = node->as_array();
-  if (array == nullptr) return reader.wrong_type(*node, "listen", "an array of strings");
-  if (array->empty()) return reader.error(*node, "listen", "must list at least one address");
-
-  std::vector<std::size_t> indexes;  // listen[i] was written at array index indexes[i]
-  for (std::size_t index = 0; index < array->size(); ++index) {
-    const toml::node& element = *array->get(index);
-    std::string key = fmt::format("listen[{}]", index);
-    const toml::value<std::string>* text = element.as_string();
-    if (text == nullptr) {
-      reader.wrong_type(element, key, "a string");
-      continue;
-    }
-    std::string error;
-    std::optional<ListenAddress> address = parse_listen_address(text->get(), error);
-    if (!address) {
-      reader.error(element, key, error);
-      continue;
-    }
-    auto same = std::find_if(listen.begin(), listen.end(), [&](const ListenAddress& earlier) {
-      return same_endpoint(earlier, *address);
-    });
-    if (same != listen.end()) {
-      std::size_t earlier_index = indexes[static_cast<std::size_t>(same - listen.begin())];
-      reader.error(
-          element, key,
-          fmt::format("duplicate of {}", reader.path_of(fmt::format("listen[{}]", earlier_index))));
-      continue;
-    }
-    listen.push_back(std::move(*address));
-    indexes.push_back(index);
-  }
 }
 
 void read_http(TableReader& reader, Config& config) {
@@ -334,7 +150,8 @@ void read_check_overrides(TableReader& reader, const toml::node& node, Preflight
       for (std::string_view name : preflight_check_names) {
         names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
       }
-      checks.error(value, key.str(), fmt::format("unknown check; the checks are {}", names));
+      checks.diagnostics().add(key.source(), checks.path_of(key.str()),
+                               fmt::format("unknown check; the checks are {}", names));
       continue;
     }
     const toml::value<std::string>* text = value.as_string();
@@ -392,6 +209,9 @@ void read_config(const toml::table& root, Diagnostics& diagnostics, Config& conf
   if (!read_section(reader, "http", read_http, config)) {
     reader.missing("http", "required table [http] is missing");
   }
+  read_section(reader, "https", read_https, config);
+  read_sites(reader, config);
+  check_https_sites(reader, root, config);
   read_section(reader, "timeouts", read_timeouts, config);
   read_section(reader, "limits", read_limits, config);
   read_section(reader, "log", read_log, config);

@@ -23,12 +23,4 @@ void block_control_signals() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-int wait_for_control_signal() {
-  sigset_t signals = control_signal_set();
-  for (;;) {
-    int number = sigwaitinfo(&signals, nullptr);
-    if (number > 0) return number;
-  }
-}
-
 }  // namespace ringway::control

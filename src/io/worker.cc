@@ -50,15 +50,19 @@ Worker::Worker(WorkerSettings settings)
     connections_[index].next_free = index + 1;
     connections_[index].timer.owner = index;
   }
-  accepting_.assign(settings_.listener_fds.size(), false);
+  accepting_.assign(settings_.listeners.size(), false);
+  if (settings_.certificates != nullptr)
+    certificates_ = control::Published<tls::CertificateStore>::Reader(*settings_.certificates);
+  if (settings_.ticket_keys != nullptr)
+    ticket_keys_ = control::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
   held_.reserve(receive_buffer_count / 2);
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
   open_access_log();
 }
 
 Worker::~Worker() {
-  for (int fd : settings_.listener_fds) {
-    if (fd >= 0) close(fd);
+  for (const ListenerSocket& listener : settings_.listeners) {
+    if (listener.fd >= 0) close(listener.fd);
   }
   for (Connection& connection : connections_) {
     if (connection.fd >= 0) close(connection.fd);
@@ -81,7 +85,7 @@ std::string Worker::open() {
                                 receive_buffer_bytes);
   if (!error.empty()) return error;
   refresh_clock();
-  for (std::uint32_t index = 0; index < settings_.listener_fds.size(); ++index) prep_accept(index);
+  for (std::uint32_t index = 0; index < settings_.listeners.size(); ++index) prep_accept(index);
   prep_wake_read();
   return {};
 }
@@ -89,7 +93,7 @@ std::string Worker::open() {
 void Worker::prep_accept(std::uint32_t listener_index) {
   io_uring_sqe* submission = ring_.next_submission({OperationKind::accept, listener_index, 0});
   // Multishot accept (5.19): one submission keeps producing connections.
-  io_uring_prep_multishot_accept(submission, settings_.listener_fds[listener_index], nullptr,
+  io_uring_prep_multishot_accept(submission, settings_.listeners[listener_index].fd, nullptr,
                                  nullptr, SOCK_CLOEXEC);
   accepting_[listener_index] = true;
 }
@@ -135,6 +139,9 @@ void Worker::run() {
     }
     io_uring_cq_advance(ring_.raw(), seen);
     refresh_clock();
+    // New certificates or ticket keys apply to connections accepted from now on.
+    certificates_.refresh();
+    ticket_keys_.refresh();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
     if (accept_retry_ms_ != 0 && now_ms_ >= accept_retry_ms_ && !stopping_) {
       accept_retry_ms_ = 0;
@@ -259,7 +266,13 @@ void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& complet
                 std::min(peer.size(), sizeof connection.remote_ip - 1));
   }
   connection.head_started_ms = now_ms_;
+  // For HTTPS this also bounds the handshake.
   timers_.schedule(connection.timer, now_ms_ + settings_.config->timeouts.request_head_ms);
+  connection.tls = settings_.listeners[listener_index].tls;
+  if (connection.tls && !open_tls(connection)) {
+    close_connection(connection);
+    return;
+  }
   prep_receive(connection);
 }
 
@@ -277,9 +290,9 @@ void Worker::begin_stop() {
   stop_deadline_ms_ = now_ms_ + settings_.config->timeouts.shutdown_ms;
   // Stop accepting at once, so that new clients are refused (and round-robin
   // DNS clients move on to the other host) instead of waiting for the drain.
-  for (std::uint32_t index = 0; index < settings_.listener_fds.size(); ++index) {
-    int fd = settings_.listener_fds[index];
-    settings_.listener_fds[index] = -1;
+  for (std::uint32_t index = 0; index < settings_.listeners.size(); ++index) {
+    int fd = settings_.listeners[index].fd;
+    settings_.listeners[index].fd = -1;
     if (accepting_[index]) {
       io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
       io_uring_prep_cancel_fd(cancel, fd, IORING_ASYNC_CANCEL_ALL);
@@ -289,7 +302,8 @@ void Worker::begin_stop() {
   }
   for (Connection& connection : connections_) {
     if (!connection.in_use || connection.closing) continue;
-    bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0;
+    bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0 ||
+                connection.wire_bytes > 0;
     if (busy) {
       connection.close_after_send = true;  // finish the response in flight, then close
       need_send_completion(connection);
@@ -345,8 +359,11 @@ void Worker::release_if_done(Connection& connection) {
   }
   if (connection.input != nullptr) input_pool_.give_back(connection.input);
   if (connection.output != nullptr) output_pool_.give_back(connection.output);
+  if (connection.wire != nullptr) output_pool_.give_back(connection.wire);
   connection.input = nullptr;
   connection.output = nullptr;
+  connection.wire = nullptr;
+  connection.session.reset();
   connection.in_use = false;
   ++connection.generation;
   std::uint32_t slot = slot_of(connection);

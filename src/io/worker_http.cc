@@ -62,7 +62,7 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
     } else if (connection.paused || connection.held_buffers > 0) {
       hold_buffer(connection, buffer_id, data.size());  // in order, behind what waits already
     } else {
-      consume_input(connection, data, false);
+      take_bytes(connection, data);
       receive_buffers_.recycle(buffer_id);
     }
   } else if (completion.res == -ENOBUFS || completion.res == -ECANCELED) {
@@ -123,6 +123,8 @@ void Worker::release_held(Connection& connection) {
 void Worker::resume_input(Connection& connection) {
   connection.paused = false;
   consume_input(connection, connection.input_view(), true);
+  // Records the session kept while we were paused come before any held buffer.
+  if (connection.tls && !connection.paused && !connection.closing) tls_receive(connection, {});
   std::uint32_t slot = slot_of(connection);
   for (std::size_t index = 0; index < held_.size() && connection.held_buffers > 0;) {
     if (connection.paused || connection.closing || connection.close_after_send) break;
@@ -133,7 +135,7 @@ void Worker::resume_input(Connection& connection) {
     HeldBuffer held = held_[index];
     held_.erase(held_.begin() + static_cast<std::ptrdiff_t>(index));
     --connection.held_buffers;
-    consume_input(connection, receive_buffers_.data(held.buffer_id, held.length), false);
+    take_bytes(connection, receive_buffers_.data(held.buffer_id, held.length));
     receive_buffers_.recycle(held.buffer_id);
   }
   if (connection.closing || connection.close_after_send) release_held(connection);
@@ -215,6 +217,7 @@ http::OutputArea Worker::output_area(Connection& connection) {
 
 bool Worker::answer(Connection& connection, const http::RequestHead& head,
                     std::string_view request) {
+  if (connection.tls) return answer_site(connection, head, request);
   proxy::FrontDecision decision = proxy::route_front(head);
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
   PendingRequest logged{head.method_text,
@@ -292,18 +295,29 @@ bool Worker::answer_error(Connection& connection, http::ParseStatus parse_status
 
 void Worker::flush_output(Connection& connection) {
   if (connection.sending || connection.closing) return;
-  if (connection.output_sent_bytes >= connection.output_bytes) {
-    if (connection.output_bytes > 0 || connection.close_after_send)
-      after_output_drained(connection);
+  if (connection.tls) {
+    flush_tls(connection);
     return;
   }
+  if (connection.output_sent_bytes >= connection.output_bytes) {
+    if (connection.output_bytes > 0 || connection.close_after_send) {
+      after_output_drained(connection);
+    }
+    return;
+  }
+  prep_send(connection, connection.output + connection.output_sent_bytes,
+            connection.output_bytes - connection.output_sent_bytes);
+}
+
+void Worker::prep_send(Connection& connection, const char* data, std::uint32_t bytes) {
+  bool first_attempt =
+      (connection.tls ? connection.wire_sent_bytes : connection.output_sent_bytes) == 0;
   io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::send, connection));
-  io_uring_prep_send(submission, connection.fd, connection.output + connection.output_sent_bytes,
-                     connection.output_bytes - connection.output_sent_bytes, MSG_NOSIGNAL);
+  io_uring_prep_send(submission, connection.fd, data, bytes, MSG_NOSIGNAL);
   connection.sending = true;
   // Only a first attempt at a keepalive response is expected to finish during
   // the submit; anything whose completion we act on must wake us (see run()).
-  if (connection.output_sent_bytes == 0 && !connection.close_after_send && !connection.paused &&
+  if (first_attempt && !connection.close_after_send && !connection.paused &&
       connection.held_buffers == 0) {
     ++sends_since_wait_;
     connection.send_counted_turn = turn_;
@@ -320,7 +334,8 @@ void Worker::on_send(Connection& connection, const io_uring_cqe& completion) {
     close_connection(connection);
     return;
   }
-  connection.output_sent_bytes += static_cast<std::uint32_t>(completion.res);
+  (connection.tls ? connection.wire_sent_bytes : connection.output_sent_bytes) +=
+      static_cast<std::uint32_t>(completion.res);
   connection.sent_bytes_total += static_cast<std::uint64_t>(completion.res);
   flush_output(connection);
 }
@@ -333,6 +348,7 @@ void Worker::after_output_drained(Connection& connection) {
   if (connection.awaiting_file) return;
   if (connection.close_after_send) {
     if (connection.lingering) return;
+    if (connection.tls && send_close_notify(connection)) return;  // drained again after it
     if (stopping_ || connection.peer_closed) {
       close_connection(connection);
       return;

@@ -315,7 +315,8 @@ TEST(ParseConfig, UnknownKeys) {
             "test.toml:1:1: colour: unknown key");
   EXPECT_EQ(only_error(parse_with("[timeouts]\n  idle = \"5s\"\n")),
             "test.toml:5:3: timeouts.idle: unknown key");
-  EXPECT_EQ(only_error(parse_with("[https]\nlisten = []\n")), "test.toml:4:2: https: unknown key");
+  EXPECT_EQ(only_error(parse_with("[resolver]\nservers = []\n")),
+            "test.toml:4:2: resolver: unknown key");
   EXPECT_EQ(only_error(parse_with("[http.extra]\nx = 1\n")),
             "test.toml:4:7: http.extra: unknown key");
 }
@@ -441,6 +442,90 @@ TEST(DemoConfig, TextParsesToTheSameValues) {
     expect_same_config(result.config, demo_config(webroot));
     EXPECT_EQ(result.config.source, "<built-in demo>");
   }
+}
+
+}  // namespace
+}  // namespace ringway::config
+
+namespace ringway::config {
+namespace {
+
+constexpr std::string_view https_sites =
+    "[https]\n"
+    "listen = [\"127.0.0.1:8443\"]\n"
+    "default_host = \"b.test\"\n"
+    "[[site]]\n"
+    "hosts = [\"a.test\", \"*.a.test\"]\n"
+    "certificate = \"/etc/letsencrypt/live/a.test\"\n"
+    "hsts = \"max-age=31536000\"\n"
+    "[[site]]\n"
+    "hosts = \"b.test\"\n"
+    "certificates = [\"/le/live/b-ecdsa\", \"/le/live/b-rsa\"]\n"
+    "status = 503\n";
+
+TEST(ParseConfig, HttpsAndSites) {
+  LoadResult result = parse_config(
+      "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n" + std::string(https_sites),
+      "test.toml");
+  ASSERT_TRUE(result.ok) << testing::PrintToString(result.errors);
+  const Config& config = result.config;
+  ASSERT_EQ(config.https.listen.size(), 1u);
+  EXPECT_EQ(config.https.default_host, "b.test");
+  ASSERT_EQ(config.sites.size(), 2u);
+  EXPECT_EQ(config.sites[0].hosts, (std::vector<std::string>{"a.test", "*.a.test"}));
+  EXPECT_EQ(config.sites[0].certificates, std::vector<std::string>{"/etc/letsencrypt/live/a.test"});
+  EXPECT_EQ(config.sites[0].status, 200);
+  EXPECT_EQ(config.sites[0].hsts, "max-age=31536000");
+  EXPECT_EQ(config.sites[1].certificates.size(), 2u);
+  EXPECT_EQ(config.sites[1].status, 503);
+}
+
+TEST(ParseConfig, SiteErrorsNameTheSiteAndKey) {
+  std::string base =
+      "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n"
+      "[https]\nlisten = [\"127.0.0.1:8443\"]\n";
+  LoadResult result =
+      parse_config(base +
+                       "[[site]]\nhosts = [\"a b\"]\ncertificate = \"relative\"\nstatus = 299\n"
+                       "hsts = \"x\\r\\ny\"\ncolour = 1\n",
+                   "test.toml");
+  ASSERT_FALSE(result.ok);
+  std::string all = testing::PrintToString(result.errors);
+  EXPECT_NE(all.find("test.toml:7:10: site[0].hosts[0]: \\\"a b\\\" is not a host name"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(
+      all.find("test.toml:8:15: site[0].certificate: \\\"relative\\\" must be an absolute path"),
+      std::string::npos)
+      << all;
+  EXPECT_NE(all.find("test.toml:9:10: site[0].status: must be one of"), std::string::npos) << all;
+  EXPECT_NE(all.find("test.toml:10:8: site[0].hsts: must be a header value"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("test.toml:11:1: site[0].colour: unknown key"), std::string::npos) << all;
+
+  LoadResult missing = parse_config(base + "[[site]]\nstatus = 200\n", "test.toml");
+  std::string text = testing::PrintToString(missing.errors);
+  EXPECT_NE(text.find("site[0].hosts: required key is missing"), std::string::npos) << text;
+  EXPECT_NE(text.find("site[0].certificate: required key is missing"), std::string::npos) << text;
+}
+
+TEST(ParseConfig, HttpsAndSitesMustComeTogether) {
+  std::string http = "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n";
+  LoadResult no_sites =
+      parse_config(http + "[https]\nlisten = [\"127.0.0.1:8443\"]\n", "test.toml");
+  EXPECT_EQ(testing::PrintToString(no_sites.errors),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:1:1: site: [https] needs at least one [[site]]"}));
+  LoadResult no_https =
+      parse_config(http + "[[site]]\nhosts = \"a.test\"\ncertificate = \"/c\"\n", "test.toml");
+  EXPECT_FALSE(no_https.ok);
+  LoadResult bad_default =
+      parse_config(http +
+                       "[https]\nlisten = [\"127.0.0.1:8443\"]\ndefault_host = \"z.test\"\n"
+                       "[[site]]\nhosts = \"a.test\"\ncertificate = \"/c\"\n",
+                   "test.toml");
+  EXPECT_NE(testing::PrintToString(bad_default.errors).find("\\\"z.test\\\" is not a host of any"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -34,6 +34,24 @@ struct HttpFront {
   std::uint16_t redirect_port = 443;  // port of the HTTPS Location; 443 is left out of it
 };
 
+// The HTTPS front end: TLS on these addresses for every [[site]].
+struct HttpsFront {
+  std::vector<ListenAddress> listen;
+  // The site for clients without SNI, or with a name no site has; empty: the first site.
+  std::string default_host;
+};
+
+// One [[site]]: the names it answers, their certificates, and (until proxying
+// exists) the status it answers with.
+struct Site {
+  std::vector<std::string> hosts;  // exact names, or one leading wildcard label "*.example.org"
+  // certbot live/<name>/ directories (fullchain.pem + privkey.pem); an ECDSA and
+  // an RSA one may both be given for the same names.
+  std::vector<std::string> certificates;
+  int status = 200;
+  std::string hsts;  // Strict-Transport-Security value, e.g. "max-age=31536000"; empty: none
+};
+
 struct Timeouts {
   std::uint32_t request_head_ms = 10000;  // from connection or previous response to a full head
   std::uint32_t keepalive_ms = 75000;     // idle between requests
@@ -79,6 +97,8 @@ struct Config {
   std::string source;         // the file it came from, or "<built-in demo>"
   std::uint32_t workers = 0;  // 0: one per CPU in the affinity mask
   HttpFront http;
+  HttpsFront https;
+  std::vector<Site> sites;
   Timeouts timeouts;
   Limits limits;
   AccessLog access_log;

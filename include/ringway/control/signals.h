@@ -10,8 +10,4 @@ namespace ringway::control {
 // later inherit the mask) and ignores SIGPIPE. Call before starting workers.
 void block_control_signals();
 
-// Waits for the next control signal and returns its number. SIGHUP is
-// returned too, so the caller can reload.
-int wait_for_control_signal();
-
 }  // namespace ringway::control

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ringway/io/timer_wheel.h"
+#include "ringway/tls/session.h"
 
 namespace ringway::io {
 
@@ -56,6 +57,14 @@ struct Connection {
 
   int file_fd = -1;
   PendingRequest pending;
+
+  // HTTPS: output holds plaintext responses, wire the records made of them.
+  bool tls = false;
+  bool close_notify_sent = false;
+  tls::ServerSession session;
+  char* wire = nullptr;
+  std::uint32_t wire_bytes = 0;
+  std::uint32_t wire_sent_bytes = 0;
 
   TimerNode timer;
   char remote_ip[46] = {};

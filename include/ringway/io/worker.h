@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ringway/config/config.h"
+#include "ringway/control/published.h"
 #include "ringway/http/request_head.h"
 #include "ringway/http/request_parser.h"
 #include "ringway/http/response_writer.h"
@@ -17,15 +18,28 @@
 #include "ringway/io/connection.h"
 #include "ringway/io/ring.h"
 #include "ringway/io/timer_wheel.h"
+#include "ringway/proxy/site_router.h"
+#include "ringway/tls/certificate_store.h"
+#include "ringway/tls/ticket_keys.h"
 
 namespace ringway::io {
 
+struct ListenerSocket {
+  int fd = -1;       // owned by the worker from now on
+  bool tls = false;  // an HTTPS listener
+};
+
 struct WorkerSettings {
   const config::Config* config = nullptr;
-  std::vector<int> listener_fds;  // owned by the worker from now on
-  int webroot_fd = -1;            // shared, read-only: an O_PATH directory
-  int access_log_fd = -1;         // shared; -1 when access logging is off
-  int cpu = -1;                   // pin to this CPU; -1 leaves the thread unpinned
+  std::vector<ListenerSocket> listeners;
+  std::size_t index = 0;  // this worker's number: its context set in the certificate store
+  // HTTPS: the current certificates and ticket keys, and the sites requests go to.
+  const control::Published<tls::CertificateStore>* certificates = nullptr;
+  const control::Published<tls::TicketKeys>* ticket_keys = nullptr;
+  const proxy::SiteRouter* sites = nullptr;
+  int webroot_fd = -1;     // shared, read-only: an O_PATH directory
+  int access_log_fd = -1;  // shared; -1 when access logging is off
+  int cpu = -1;            // pin to this CPU; -1 leaves the thread unpinned
 };
 
 class Worker {
@@ -90,6 +104,16 @@ class Worker {
                   std::uint64_t body_bytes);
   http::OutputArea output_area(Connection& connection);
 
+  // worker_tls.cc: HTTPS connections.
+  bool open_tls(Connection& connection);
+  void take_bytes(Connection& connection, std::string_view data);
+  void tls_receive(Connection& connection, std::string_view ciphertext);
+  void flush_tls(Connection& connection);
+  bool send_close_notify(Connection& connection);
+  bool answer_site(Connection& connection, const http::RequestHead& head, std::string_view request);
+  http::OutputArea wire_area(Connection& connection);
+  void prep_send(Connection& connection, const char* data, std::uint32_t bytes);
+
   // worker_challenge.cc: serving ACME challenge files through the ring.
   void start_challenge(Connection& connection, std::string_view token);
   void on_file_open(Connection& connection, const io_uring_cqe& completion);
@@ -98,6 +122,9 @@ class Worker {
   void finish_challenge(Connection& connection, int status, std::string_view body);
 
   WorkerSettings settings_;
+  control::Published<tls::CertificateStore>::Reader certificates_;
+  control::Published<tls::TicketKeys>::Reader ticket_keys_;
+  std::uint64_t tls_refused_logged_ms_ = 0;
   http::ParserLimits parser_limits_;
   Ring ring_;
   BufferRing receive_buffers_;
