@@ -63,7 +63,10 @@ ringway::preflight::Report run_preflight(const ringway::config::Config& config) 
   options.workers = static_cast<std::uint32_t>(
       ringway::control::worker_count_for(config, ringway::control::allowed_cpus()));
   options.listen_backlog = listen_backlog;
-  // No TLS listeners yet, so the AES-NI check says "not applicable".
+  options.has_tls_listeners = !config.https.listen.empty();
+  options.wolfssl = ringway::tls::crypto_build().aes_ni
+                        ? ringway::preflight::WolfsslAesni::with_aesni
+                        : ringway::preflight::WolfsslAesni::without_aesni;
   return ringway::preflight::run_preflight(config, options);
 }
 

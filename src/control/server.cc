@@ -19,6 +19,7 @@
 #include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 #include "ringway/proxy/site_router.h"
+#include "ringway/tls/crypto_build.h"
 
 namespace ringway::control {
 
@@ -150,7 +151,10 @@ int run_server(const config::Config& config) {
   std::vector<int> cpus = allowed_cpus();
   std::size_t worker_count = worker_count_for(config, cpus);
   std::optional<TlsState> tls;
-  if (!config.sites.empty()) tls.emplace(config, worker_count);
+  if (!config.sites.empty()) {
+    write_line(Level::info, "tls: %s", tls::describe(tls::crypto_build()).c_str());
+    tls.emplace(config, worker_count);
+  }
   proxy::SiteRouter sites = make_site_router(config);
 
   block_control_signals();
