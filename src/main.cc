@@ -78,7 +78,7 @@ void raise_open_files_limit(const ringway::config::Config& config) {
   std::uint64_t needed = ringway::preflight::open_files_needed(
       static_cast<std::uint32_t>(
           ringway::control::worker_count_for(config, ringway::control::allowed_cpus())),
-      config.limits.connections_per_worker, config.http.listen.size());
+      config.limits.connections_per_worker, config.http.listen.size() + config.https.listen.size());
   if (limit.rlim_cur >= needed) return;
   limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
   setrlimit(RLIMIT_NOFILE, &limit);

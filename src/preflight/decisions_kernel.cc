@@ -32,11 +32,9 @@ std::string apply_fix(const SysctlFile& file, const SysctlSetting& setting) {
 
 std::string missing_key_reason(std::string_view key) {
   if (key == "net.core.default_qdisc") {
-    return "not in this network namespace: net.core.default_qdisc exists only in the host's "
-           "initial one";
+    return "not in this network namespace (only the host's initial one has it)";
   }
-  return fmt::format("the kernel has no {} here (not built, or not in this network namespace)",
-                     key);
+  return "not here (not built, or not in this network namespace)";
 }
 
 Finding decide_setting(const SysctlFile& file, const SysctlSetting& setting,
@@ -55,6 +53,7 @@ Finding decide_setting(const SysctlFile& file, const SysctlSetting& setting,
   } else if (state == OptionState::not_set) {
     finding.verdict = Verdict::unavailable;
     finding.reason = not_set_reason(setting.value, option, facts.kernel_config);
+    if (!actual) finding.reason += "; and the key is " + missing_key_reason(key);
     finding.fix = kernel_fix(option);
   } else if (!actual) {
     finding.verdict = setting.ignore_failure ? Verdict::not_applicable : Verdict::unavailable;

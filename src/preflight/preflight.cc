@@ -65,6 +65,8 @@ Report run_preflight(const config::Config& config, const PreflightOptions& optio
     inputs.sysctl_files =
         load_sysctl_files(config.preflight.sysctl_dir, inputs.sysctl_file_findings);
     inputs.listen = config.http.listen;
+    inputs.listen.insert(inputs.listen.end(), config.https.listen.begin(),
+                         config.https.listen.end());
     inputs.workers = options.workers;
     inputs.connections_per_worker = config.limits.connections_per_worker;
     inputs.listen_backlog = options.listen_backlog;

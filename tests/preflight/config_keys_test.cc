@@ -104,7 +104,7 @@ TEST(PreflightKeys, BadValuesNameLineAndKey) {
   EXPECT_EQ(only_error(parse_with("[preflight]\nsysctl_dir = \"etc\"\n")),
             "test.toml:5:14: preflight.sysctl_dir: must be an absolute path");
   EXPECT_EQ(only_error(parse_with("[preflight.checks]\nqdisc = \"warn\"\n")).substr(0, 55),
-            "test.toml:5:9: preflight.checks.qdisc: unknown check; t");
+            "test.toml:5:1: preflight.checks.qdisc: unknown check; t");
   EXPECT_EQ(only_error(parse_with("[preflight.checks]\nfq = \"strict\"\n")),
             "test.toml:5:6: preflight.checks.fq: must be \"warn\", \"enforce\" or \"off\"");
   EXPECT_EQ(only_error(parse_with("[preflight.checks]\nfq = 1\n")),

@@ -107,8 +107,22 @@ TEST(DecideSysctls, KeyMissingInANetworkNamespace) {
   std::vector<Finding> findings = decide_sysctls(files, read_tree(tree, files));
   const Finding* qdisc = find(findings, "net.core.default_qdisc");
   EXPECT_EQ(qdisc->verdict, Verdict::unavailable);
-  EXPECT_NE(qdisc->reason.find("network namespace"), std::string::npos) << qdisc->reason;
+  EXPECT_EQ(qdisc->reason, "not in this network namespace (only the host's initial one has it)");
   EXPECT_EQ(qdisc->fix, "on the host: sysctl -p /etc/ringway/01-bbr.conf");
+}
+
+TEST(DecideSysctls, KeyMissingAndKernelWithoutTheOption) {
+  PreparedTree tree;
+  prepare_host(tree);
+  std::filesystem::remove(tree.root() + "/proc/sys/net/core/default_qdisc");
+  std::vector<SysctlFile> files = {shipped_file("01-bbr.conf", "/etc/ringway/01-bbr.conf")};
+  std::vector<Finding> findings = decide_sysctls(files, read_tree(tree, files));
+  const Finding* qdisc = find(findings, "net.core.default_qdisc");
+  EXPECT_EQ(qdisc->verdict, Verdict::unavailable);
+  EXPECT_EQ(qdisc->reason, "the kernel has no fq: CONFIG_NET_SCH_FQ is not set (" + tree.root() +
+                               "/boot/config-6.1.0-test); and the key is not in this network "
+                               "namespace (only the host's initial one has it)");
+  EXPECT_EQ(qdisc->fix, "a kernel with CONFIG_NET_SCH_FQ=y or =m");
 }
 
 TEST(DecideSysctls, WithoutKernelConfigAWrongQdiscDiffers) {
@@ -131,6 +145,7 @@ TEST(DecideSysctls, OptionalAndUnknownKeys) {
   EXPECT_EQ(findings[0].verdict, Verdict::not_applicable);
   EXPECT_EQ(findings[1].verdict, Verdict::unavailable);
   EXPECT_EQ(findings[1].check, "sysctl");
+  EXPECT_EQ(findings[1].reason, "not here (not built, or not in this network namespace)");
   EXPECT_EQ(findings[2].verdict, Verdict::ok);
   EXPECT_EQ(findings[2].actual, "60");
 }

@@ -87,8 +87,8 @@ std::vector<Finding> decide_socket_options(const std::optional<TcpTuningProbe>& 
 struct PreflightInputs {
   std::vector<SysctlFile> sysctl_files;       // the expectations
   std::vector<Finding> sysctl_file_findings;  // how the files were found (check sysctl_files)
-  std::vector<config::ListenAddress> listen;
-  std::uint32_t workers = 1;  // resolved: never 0
+  std::vector<config::ListenAddress> listen;  // every listen address, HTTP and HTTPS
+  std::uint32_t workers = 1;                  // resolved: never 0
   std::uint32_t connections_per_worker = 0;
   int listen_backlog = 0;
   config::Tcp tcp;
