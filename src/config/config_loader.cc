@@ -9,6 +9,7 @@
 #include "duration.h"
 #include "listen_address.h"
 #include "ringway/config/config.h"
+#include "resolver_config.h"
 #include "ringway/http/request_head.h"
 #include "site_config.h"
 #include "table_reader.h"
@@ -56,6 +57,9 @@ void read_timeouts(TableReader& reader, Config& config) {
   read_duration(reader, "request_head", config.timeouts.request_head_ms);
   read_duration(reader, "keepalive", config.timeouts.keepalive_ms);
   read_duration(reader, "shutdown", config.timeouts.shutdown_ms);
+  read_duration(reader, "upstream_connect", config.timeouts.upstream_connect_ms);
+  read_duration(reader, "upstream_response", config.timeouts.upstream_response_ms);
+  read_duration(reader, "upstream_idle", config.timeouts.upstream_idle_ms);
 }
 
 void read_limits(TableReader& reader, Config& config) {
@@ -217,6 +221,7 @@ void read_config(const toml::table& root, Diagnostics& diagnostics, Config& conf
   read_section(reader, "log", read_log, config);
   read_section(reader, "tcp", read_tcp, config);
   read_section(reader, "preflight", read_preflight, config);
+  read_section(reader, "resolver", read_resolver, config);
   reader.report_unknown_keys();
 }
 

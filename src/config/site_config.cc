@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "ringway/http/host.h"
+#include "upstream_url.h"
 
 namespace ringway::config {
 
@@ -75,6 +76,24 @@ void read_site(TableReader& reader, Site& site) {
       site.status = static_cast<int>(*status);
     }
   }
+  if (const auto* url = take_string(reader, "upstream")) {
+    std::string error;
+    std::optional<Upstream> upstream = parse_upstream_url(url->get(), error);
+    if (upstream) {
+      site.has_upstream = true;
+      site.upstream = std::move(*upstream);
+    } else {
+      reader.error(*url, "upstream", fmt::format("\"{}\" {}", url->get(), error));
+    }
+  }
+  if (const auto* host = take_string(reader, "upstream_host")) {
+    if (host->get() == "client" || host->get() == "upstream") {
+      site.upstream_host = host->get() == "client" ? UpstreamHost::client : UpstreamHost::upstream;
+    } else {
+      reader.error(*host, "upstream_host", "must be \"client\" or \"upstream\"");
+    }
+  }
+  read_integer(reader, "request_body_max", 0, std::int64_t{1} << 40, site.request_body_bytes_max);
   if (const auto* hsts = take_string(reader, "hsts")) {
     if (is_header_value(hsts->get())) {
       site.hsts = hsts->get();

@@ -315,8 +315,8 @@ TEST(ParseConfig, UnknownKeys) {
             "test.toml:1:1: colour: unknown key");
   EXPECT_EQ(only_error(parse_with("[timeouts]\n  idle = \"5s\"\n")),
             "test.toml:5:3: timeouts.idle: unknown key");
-  EXPECT_EQ(only_error(parse_with("[resolver]\nservers = []\n")),
-            "test.toml:4:2: resolver: unknown key");
+  EXPECT_EQ(only_error(parse_with("[cache]\nsize = 1\n")),
+            "test.toml:4:2: cache: unknown key");
   EXPECT_EQ(only_error(parse_with("[http.extra]\nx = 1\n")),
             "test.toml:4:7: http.extra: unknown key");
 }
@@ -461,7 +461,10 @@ constexpr std::string_view https_sites =
     "[[site]]\n"
     "hosts = \"b.test\"\n"
     "certificates = [\"/le/live/b-ecdsa\", \"/le/live/b-rsa\"]\n"
-    "status = 503\n";
+    "status = 503\n"
+    "upstream = \"http://opam_live:8080/\"\n"
+    "upstream_host = \"upstream\"\n"
+    "request_body_max = 1024\n";
 
 TEST(ParseConfig, HttpsAndSites) {
   LoadResult result = parse_config(
@@ -478,6 +481,38 @@ TEST(ParseConfig, HttpsAndSites) {
   EXPECT_EQ(config.sites[0].hsts, "max-age=31536000");
   EXPECT_EQ(config.sites[1].certificates.size(), 2u);
   EXPECT_EQ(config.sites[1].status, 503);
+  EXPECT_FALSE(config.sites[0].has_upstream);
+  ASSERT_TRUE(config.sites[1].has_upstream);
+  const Upstream& upstream = config.sites[1].upstream;
+  EXPECT_FALSE(upstream.tls);
+  EXPECT_EQ(upstream.host, "opam_live");
+  EXPECT_EQ(upstream.port, 8080);
+  EXPECT_FALSE(upstream.literal);
+  EXPECT_EQ(upstream.authority, "opam_live:8080");
+  EXPECT_EQ(config.sites[1].upstream_host, UpstreamHost::upstream);
+  EXPECT_EQ(config.sites[1].request_body_bytes_max, 1024u);
+}
+
+TEST(ParseConfig, UpstreamUrls) {
+  std::string base =
+      "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n"
+      "[https]\nlisten = [\"127.0.0.1:8443\"]\n[[site]]\nhosts = \"a.test\"\n"
+      "certificate = \"/c\"\nupstream = ";
+  LoadResult literal = parse_config(base + "\"https://[::1]\"\n", "test.toml");
+  ASSERT_TRUE(literal.ok) << testing::PrintToString(literal.errors);
+  const Upstream& upstream = literal.config.sites[0].upstream;
+  EXPECT_TRUE(upstream.tls);
+  EXPECT_TRUE(upstream.literal);
+  EXPECT_EQ(upstream.host, "::1");
+  EXPECT_EQ(upstream.port, 443);
+  EXPECT_EQ(upstream.address.ss_family, AF_INET6);
+  for (const char* bad : {"\"ftp://a\"", "\"http://a/path\"", "\"http://u@a\"", "\"http://a:0\"",
+                          "\"http://a:99999\"", "\"http://\""}) {
+    LoadResult result = parse_config(base + bad + "\n", "test.toml");
+    EXPECT_FALSE(result.ok) << bad;
+    EXPECT_NE(testing::PrintToString(result.errors).find("site[0].upstream:"), std::string::npos)
+        << testing::PrintToString(result.errors);
+  }
 }
 
 TEST(ParseConfig, SiteErrorsNameTheSiteAndKey) {

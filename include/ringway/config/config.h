@@ -41,8 +41,22 @@ struct HttpsFront {
   std::string default_host;
 };
 
-// One [[site]]: the names it answers, their certificates, and (until proxying
-// exists) the status it answers with.
+// Where a site's requests go: "http://opam_live:80", "http://127.0.0.1:8080".
+struct Upstream {
+  bool tls = false;  // https://
+  std::string host;  // a DNS name, or an IP literal without brackets
+  std::uint16_t port = 80;
+  bool literal = false;        // host is an IP address: no DNS
+  sockaddr_storage address{};  // with literal: host and port as a socket address
+  socklen_t address_length = 0;
+  std::string authority;  // host[:port] as written, for a Host field naming the upstream
+};
+
+// The Host field sent upstream: the client's (the default) or the upstream's own.
+enum class UpstreamHost { client, upstream };
+
+// One [[site]]: the names it answers, their certificates, and where requests go
+// (an upstream, or else the status it answers with).
 struct Site {
   std::vector<std::string> hosts;  // exact names, or one leading wildcard label "*.example.org"
   // certbot live/<name>/ directories (fullchain.pem + privkey.pem); an ECDSA and
@@ -50,12 +64,19 @@ struct Site {
   std::vector<std::string> certificates;
   int status = 200;
   std::string hsts;  // Strict-Transport-Security value, e.g. "max-age=31536000"; empty: none
+  bool has_upstream = false;
+  Upstream upstream;
+  UpstreamHost upstream_host = UpstreamHost::client;
+  std::uint64_t request_body_bytes_max = 1 << 20;  // 413 past it
 };
 
 struct Timeouts {
-  std::uint32_t request_head_ms = 10000;  // from connection or previous response to a full head
-  std::uint32_t keepalive_ms = 75000;     // idle between requests
-  std::uint32_t shutdown_ms = 10000;      // how long a graceful stop waits for in-flight responses
+  std::uint32_t upstream_connect_ms = 5000;
+  std::uint32_t upstream_response_ms = 60000;  // from the request sent to the response head
+  std::uint32_t upstream_idle_ms = 300000;  // idle pooled upstream connections (below IPVS's 900 s)
+  std::uint32_t request_head_ms = 10000;    // from connection or previous response to a full head
+  std::uint32_t keepalive_ms = 75000;       // idle between requests
+  std::uint32_t shutdown_ms = 10000;  // how long a graceful stop waits for in-flight responses
 };
 
 struct Limits {
@@ -93,6 +114,24 @@ struct Preflight {
   std::vector<CheckOverride> checks;             // [preflight.checks], in file order
 };
 
+// One DNS server from [resolver] servers: a numeric address and port.
+struct ResolverServer {
+  std::string text;  // as written, e.g. "127.0.0.11:53", "127.0.0.11" or "[::1]:5353"
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+};
+
+// [resolver]: where upstream names are resolved and how long an answer is used.
+// An answer is used for its TTL, or for `valid_ms` when set, clamped to
+// valid_min_ms..valid_max_ms; a failing lookup is retried from valid_min_ms on.
+struct Resolver {
+  std::vector<ResolverServer> servers;      // asked in order; empty: names cannot be resolved
+  std::uint32_t valid_ms = 0;               // 0: the answer's TTL
+  std::uint32_t valid_min_ms = 1000;        // floor, and the first retry after a failure
+  std::uint32_t valid_max_ms = 3600 * 1000; // ceiling
+  std::uint32_t timeout_ms = 2000;          // how long each server has to answer one query
+};
+
 struct Config {
   std::string source;         // the file it came from, or "<built-in demo>"
   std::uint32_t workers = 0;  // 0: one per CPU in the affinity mask
@@ -104,6 +143,7 @@ struct Config {
   AccessLog access_log;
   Tcp tcp;
   Preflight preflight;
+  Resolver resolver;
 };
 
 // The policy that applies to `check`: its override, else the global policy.
