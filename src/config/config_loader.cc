@@ -8,8 +8,8 @@
 
 #include "duration.h"
 #include "listen_address.h"
-#include "ringway/config/config.h"
 #include "resolver_config.h"
+#include "ringway/config/config.h"
 #include "ringway/http/request_head.h"
 #include "site_config.h"
 #include "table_reader.h"

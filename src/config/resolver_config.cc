@@ -1,5 +1,6 @@
 #include "resolver_config.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "duration.h"
@@ -72,6 +73,10 @@ void check_bounds(TableReader& reader, const Resolver& resolver) {
 }  // namespace
 
 std::optional<ResolverServer> parse_resolver_server(std::string_view text, std::string& error) {
+  if (!text.starts_with('[') && std::count(text.begin(), text.end(), ':') > 1) {
+    error = "\"" + std::string(text) + "\" needs brackets, like \"[::1]\" or \"[::1]:53\"";
+    return std::nullopt;
+  }
   std::string with_port(text);
   if (!has_port(text)) with_port += ":53";
   std::optional<ListenAddress> address = parse_listen_address(with_port, error);

@@ -48,6 +48,7 @@ proxy::SiteRouter make_site_router(const config::Config& config) {
     proxy::SiteEntry entry;
     entry.hosts = site.hosts;
     entry.answer.status = site.status;
+    entry.proxied = site.has_upstream;
     if (!site.hsts.empty())
       entry.answer.extra_headers = "Strict-Transport-Security: " + site.hsts + "\r\n";
     for (const std::string& host : site.hosts) {

@@ -56,6 +56,7 @@ Worker::Worker(WorkerSettings settings)
   if (settings_.ticket_keys != nullptr)
     ticket_keys_ = control::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
   held_.reserve(receive_buffer_count / 2);
+  idle_upstreams_.resize(settings_.config->sites.size());
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
   open_access_log();
 }
@@ -217,6 +218,9 @@ void Worker::dispatch(const io_uring_cqe& completion) {
     case OperationKind::socket_close:
       on_socket_close(*connection);
       break;
+    case OperationKind::connect:
+      on_connect(*connection, completion);
+      break;
     default:
       break;
   }
@@ -250,17 +254,9 @@ void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& complet
     }
     return;
   }
-  std::uint32_t slot = free_head_;
-  Connection& connection = connections_[slot];
-  free_head_ = connection.next_free;
-  std::uint32_t generation = connection.generation;
-  connection = Connection{};
-  connection.generation = generation;
-  connection.timer.owner = slot;
-  connection.fd = fd;
-  connection.in_use = true;
-  ++active_connections_;
-  if (settings_.access_log_fd >= 0) {
+  Connection& connection = take_slot(fd);
+  // The client's address: for the access log and for X-Forwarded-For.
+  if (settings_.access_log_fd >= 0 || (settings_.sites != nullptr && settings_.sites->proxies())) {
     std::string peer = peer_address_text(fd);
     std::memcpy(connection.remote_ip, peer.data(),
                 std::min(peer.size(), sizeof connection.remote_ip - 1));
@@ -274,6 +270,20 @@ void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& complet
     return;
   }
   prep_receive(connection);
+}
+
+Connection& Worker::take_slot(int fd) {
+  std::uint32_t slot = free_head_;
+  Connection& connection = connections_[slot];
+  free_head_ = connection.next_free;
+  std::uint32_t generation = connection.generation;
+  connection = Connection{};
+  connection.generation = generation;
+  connection.timer.owner = slot;
+  connection.fd = fd;
+  connection.in_use = true;
+  ++active_connections_;
+  return connection;
 }
 
 void Worker::on_wake(const io_uring_cqe& completion) {
@@ -320,6 +330,15 @@ void Worker::on_timer(TimerNode& node) {
     timers_.schedule(node, node.deadline_ms);
     return;
   }
+  if (connection.relay.role == Relay::Role::upstream) {
+    upstream_timed_out(connection);
+    return;
+  }
+  if (connection.relay.linked) {
+    // The upstream's timers govern an exchange in progress.
+    timers_.schedule(node, now_ms_ + settings_.config->timeouts.keepalive_ms);
+    return;
+  }
   if ((connection.sending || connection.awaiting_file) &&
       connection.sent_bytes_total != connection.sent_bytes_at_timer) {
     // A response is on its way and moved since the last look: give it another
@@ -335,6 +354,14 @@ void Worker::close_connection(Connection& connection) {
   if (connection.closing) return;
   connection.closing = true;
   need_send_completion(connection);
+  if (connection.relay.linked) {
+    if (connection.relay.role == Relay::Role::upstream) {
+      upstream_closed(connection);  // the client is answered or closed too
+    } else if (Connection* upstream = peer_of(connection)) {
+      unlink(connection);
+      close_connection(*upstream);  // mid-exchange: not reusable
+    }
+  }
   TimerWheel::cancel(connection.timer);
   release_held(connection);
   if (connection.receiving || connection.sending) {
@@ -354,9 +381,11 @@ void Worker::on_socket_close(Connection& connection) {
 }
 
 void Worker::release_if_done(Connection& connection) {
-  if (connection.fd >= 0 || connection.receiving || connection.sending || connection.file_busy) {
+  if (connection.fd >= 0 || connection.receiving || connection.sending || connection.file_busy ||
+      connection.connecting) {
     return;
   }
+  release_request_copy(connection);
   if (connection.input != nullptr) input_pool_.give_back(connection.input);
   if (connection.output != nullptr) output_pool_.give_back(connection.output);
   if (connection.wire != nullptr) output_pool_.give_back(connection.wire);

@@ -29,14 +29,6 @@ int status_for(http::ParseStatus status) {
   }
 }
 
-// The request a challenge waits on moved from base to new_base: move its views along.
-void rebase(PendingRequest& request, const char* base, const char* new_base) {
-  for (std::string_view* view :
-       {&request.method, &request.target, &request.host, &request.user_agent, &request.referer}) {
-    if (view->data() != nullptr) *view = {new_base + (view->data() - base), view->size()};
-  }
-}
-
 }  // namespace
 
 void Worker::prep_receive(Connection& connection) {
@@ -68,6 +60,11 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
   } else if (completion.res == -ENOBUFS || completion.res == -ECANCELED) {
     // ENOBUFS: every receive buffer is taken; ECANCELED: we paused this
     // connection. Either way the bytes wait in the socket until we re-arm.
+  } else if (completion.res == 0 && connection.relay.role == Relay::Role::upstream &&
+             !connection.closing) {
+    // The upstream is done sending; what it sent before is still relayed.
+    connection.peer_closed = true;
+    if (!connection.paused && connection.held_buffers == 0) close_connection(connection);
   } else if (completion.res == 0 && !connection.closing) {
     // A half-close: what the client sent before it is still answered.
     connection.peer_closed = true;
@@ -122,7 +119,11 @@ void Worker::release_held(Connection& connection) {
 
 void Worker::resume_input(Connection& connection) {
   connection.paused = false;
-  consume_input(connection, connection.input_view(), true);
+  if (connection.relay.role == Relay::Role::upstream) {
+    if (connection.input_bytes > 0) upstream_receive(connection, connection.input_view(), true);
+  } else {
+    consume_input(connection, connection.input_view(), true);
+  }
   // Records the session kept while we were paused come before any held buffer.
   if (connection.tls && !connection.paused && !connection.closing) tls_receive(connection, {});
   std::uint32_t slot = slot_of(connection);
@@ -139,6 +140,9 @@ void Worker::resume_input(Connection& connection) {
     receive_buffers_.recycle(held.buffer_id);
   }
   if (connection.closing || connection.close_after_send) release_held(connection);
+  bool upstream_done = connection.relay.role == Relay::Role::upstream && connection.peer_closed &&
+                       !connection.paused && connection.held_buffers == 0;
+  if (upstream_done) close_connection(connection);
   if (!connection.closing) resume_receiving(connection);
 }
 
@@ -167,6 +171,10 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
   if (connection.paused) return;
   std::size_t offset = 0;
   while (offset < data.size() && !connection.close_after_send && !connection.paused) {
+    if (connection.relay.stage == Relay::Stage::request) {
+      offset += forward_request_body(connection, data.substr(offset));
+      continue;
+    }
     std::string_view request = data.substr(offset);
     http::ParseResult result = http::parse_request_head(request, head_, parser_limits_);
     if (result.status == http::ParseStatus::partial) break;
@@ -318,7 +326,7 @@ void Worker::prep_send(Connection& connection, const char* data, std::uint32_t b
   // Only a first attempt at a keepalive response is expected to finish during
   // the submit; anything whose completion we act on must wake us (see run()).
   if (first_attempt && !connection.close_after_send && !connection.paused &&
-      connection.held_buffers == 0) {
+      connection.held_buffers == 0 && !connection.relay.linked) {
     ++sends_since_wait_;
     connection.send_counted_turn = turn_;
   }
@@ -345,6 +353,14 @@ void Worker::after_output_drained(Connection& connection) {
   connection.output_sent_bytes = 0;
   if (connection.output != nullptr) output_pool_.give_back(connection.output);
   connection.output = nullptr;
+  if (connection.relay.role == Relay::Role::upstream) {
+    upstream_output_drained(connection);
+    return;
+  }
+  if (connection.relay.linked) {
+    client_output_drained(connection);
+    return;
+  }
   if (connection.awaiting_file) return;
   if (connection.close_after_send) {
     if (connection.lingering) return;

@@ -31,7 +31,9 @@ bool Worker::open_tls(Connection& connection) {
 }
 
 void Worker::take_bytes(Connection& connection, std::string_view data) {
-  if (connection.tls) {
+  if (connection.relay.role == Relay::Role::upstream) {
+    upstream_receive(connection, data, false);
+  } else if (connection.tls) {
     tls_receive(connection, data);
   } else {
     consume_input(connection, data, false);
@@ -141,7 +143,11 @@ bool Worker::answer_site(Connection& connection, const http::RequestHead& head,
                         head.method == http::Method::head,
                         static_cast<std::uint32_t>(request.size()),
                         now_unix_ns_};
-  const proxy::SiteAnswer& site = settings_.sites->site(settings_.sites->route(head)).answer;
+  std::size_t site_index = settings_.sites->route(head);
+  if (settings_.sites->site(site_index).proxied) {
+    return start_proxy(connection, head, request, static_cast<std::uint32_t>(site_index));
+  }
+  const proxy::SiteAnswer& site = settings_.sites->site(site_index).answer;
   http::OutputArea out = output_area(connection);
   http::ResponseOptions options{
       {date_, sizeof date_}, keep_alive, logged.head_only, site.extra_headers};

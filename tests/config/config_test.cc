@@ -315,8 +315,7 @@ TEST(ParseConfig, UnknownKeys) {
             "test.toml:1:1: colour: unknown key");
   EXPECT_EQ(only_error(parse_with("[timeouts]\n  idle = \"5s\"\n")),
             "test.toml:5:3: timeouts.idle: unknown key");
-  EXPECT_EQ(only_error(parse_with("[cache]\nsize = 1\n")),
-            "test.toml:4:2: cache: unknown key");
+  EXPECT_EQ(only_error(parse_with("[cache]\nsize = 1\n")), "test.toml:4:2: cache: unknown key");
   EXPECT_EQ(only_error(parse_with("[http.extra]\nx = 1\n")),
             "test.toml:4:7: http.extra: unknown key");
 }

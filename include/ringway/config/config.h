@@ -125,11 +125,11 @@ struct ResolverServer {
 // An answer is used for its TTL, or for `valid_ms` when set, clamped to
 // valid_min_ms..valid_max_ms; a failing lookup is retried from valid_min_ms on.
 struct Resolver {
-  std::vector<ResolverServer> servers;      // asked in order; empty: names cannot be resolved
-  std::uint32_t valid_ms = 0;               // 0: the answer's TTL
-  std::uint32_t valid_min_ms = 1000;        // floor, and the first retry after a failure
-  std::uint32_t valid_max_ms = 3600 * 1000; // ceiling
-  std::uint32_t timeout_ms = 2000;          // how long each server has to answer one query
+  std::vector<ResolverServer> servers;       // asked in order; empty: names cannot be resolved
+  std::uint32_t valid_ms = 0;                // 0: the answer's TTL
+  std::uint32_t valid_min_ms = 1000;         // floor, and the first retry after a failure
+  std::uint32_t valid_max_ms = 3600 * 1000;  // ceiling
+  std::uint32_t timeout_ms = 2000;           // how long each server has to answer one query
 };
 
 struct Config {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ringway/http/body_framing.h"
 #include "ringway/io/timer_wheel.h"
 #include "ringway/tls/session.h"
 
@@ -25,6 +26,43 @@ struct PendingRequest {
   std::int64_t start_unix_ns = 0;
 };
 
+// The proxy side of a connection (see worker_proxy.cc).
+struct Relay {
+  enum class Role : std::uint8_t { client, upstream };
+  enum class Stage : std::uint8_t {
+    none,           // a client not proxying, or an upstream connection in its pool
+    connecting,     // upstream: connect in flight
+    request,        // the request (head and body) is on its way upstream
+    response_head,  // upstream: waiting for the response head
+    response_body,  // the response body streams to the client
+  };
+  Role role = Role::client;
+  Stage stage = Stage::none;
+  std::uint32_t peer_slot = 0;
+  std::uint32_t peer_generation = 0;
+  bool linked = false;     // peer_* name the other connection of this exchange
+  std::uint32_t site = 0;  // the site whose upstream this is (the pool it returns to)
+  http::Method method = http::Method::get;  // of the request, for the response framing
+  bool client_keep_alive = true;
+  bool reused = false;  // upstream: taken from the pool (so it may have been closed under us)
+  char* request_copy = nullptr;  // client: the request head, for the log and a retry
+  std::uint32_t request_copy_bytes = 0;
+  bool request_sent = false;  // every byte of the request went upstream: no retry after this
+  bool upstream_reusable = false;
+  http::BodyFraming body = http::BodyFraming::none();  // the body being relayed by this side
+  PendingRequest logged;  // client: for the access log once the response ends
+  int status = 0;
+  std::uint64_t body_bytes = 0;  // response body bytes relayed, for the log
+};
+
+// The request moved from base to new_base: move its views along.
+inline void rebase(PendingRequest& request, const char* base, const char* new_base) {
+  for (std::string_view* view :
+       {&request.method, &request.target, &request.host, &request.user_agent, &request.referer}) {
+    if (view->data() != nullptr) *view = {new_base + (view->data() - base), view->size()};
+  }
+}
+
 struct Connection {
   int fd = -1;
   std::uint32_t generation = 0;
@@ -41,13 +79,13 @@ struct Connection {
   bool awaiting_file = false;     // a challenge is not answered until its file is read
   bool file_busy = false;         // a file operation (open, read, close) is in flight
   bool paused = false;            // input waits for a file read or for output space
+  bool connecting = false;        // an upstream connect is in flight
 
   std::uint64_t send_counted_turn = 0;  // the loop turn whose wait does not expect this send
   std::uint32_t held_buffers = 0;       // receive buffers kept while paused (Worker::held_)
-  std::uint64_t head_started_ms = 0;
-  std::uint64_t sent_bytes_total = 0;  // progress, for the send timeout
-  std::uint64_t sent_bytes_at_timer =
-      ~std::uint64_t{0};  // when the first byte of an unfinished head arrived
+  std::uint64_t head_started_ms = 0;    // when the first byte of an unfinished head arrived
+  std::uint64_t sent_bytes_total = 0;   // progress, for the send timeout
+  std::uint64_t sent_bytes_at_timer = ~std::uint64_t{0};
 
   char* input = nullptr;  // unparsed bytes that outlived their receive buffer
   std::uint32_t input_bytes = 0;
@@ -65,6 +103,10 @@ struct Connection {
   char* wire = nullptr;
   std::uint32_t wire_bytes = 0;
   std::uint32_t wire_sent_bytes = 0;
+
+  // Proxying. A client connection relaying a request is linked to the upstream
+  // connection carrying it (both are slots of the same slab), and the other way.
+  Relay relay;
 
   TimerNode timer;
   char remote_ip[46] = {};

@@ -18,6 +18,7 @@ enum class OperationKind : std::uint8_t {
   socket_close,
   wake,
   log_write,
+  connect,
 };
 
 struct Operation {

@@ -12,6 +12,7 @@
 #include "ringway/control/published.h"
 #include "ringway/http/request_head.h"
 #include "ringway/http/request_parser.h"
+#include "ringway/http/response_head.h"
 #include "ringway/http/response_writer.h"
 #include "ringway/io/buffer_ring.h"
 #include "ringway/io/chunk_pool.h"
@@ -65,6 +66,7 @@ class Worker {
   void on_wake(const io_uring_cqe& completion);
   void on_timer(TimerNode& node);
   void on_socket_close(Connection& connection);
+  Connection& take_slot(int fd);
   void begin_stop();
   void close_connection(Connection& connection);
   void release_if_done(Connection& connection);
@@ -114,6 +116,33 @@ class Worker {
   http::OutputArea wire_area(Connection& connection);
   void prep_send(Connection& connection, const char* data, std::uint32_t bytes);
 
+  // worker_proxy.cc: relaying requests to upstreams and responses back.
+  Connection* peer_of(const Connection& connection);
+  void link(Connection& client, Connection& upstream);
+  void unlink(Connection& connection);
+  bool start_proxy(Connection& client, const http::RequestHead& head, std::string_view request,
+                   std::uint32_t site_index);
+  void keep_request_copy(Connection& client, std::string_view request);
+  void release_request_copy(Connection& client);
+  bool write_upstream_request(Connection& client, Connection& upstream);
+  std::size_t forward_request_body(Connection& client, std::string_view bytes);
+  void request_complete(Connection& client);
+  Connection* take_idle_upstream(std::uint32_t site_index);
+  Connection* open_upstream(std::uint32_t site_index);
+  void on_connect(Connection& upstream, const io_uring_cqe& completion);
+  void upstream_output_drained(Connection& upstream);
+  void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
+  bool forward_response_head(Connection& upstream, Connection& client);
+  void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
+  void client_output_drained(Connection& client);
+  void finish_exchange(Connection& client);
+  void release_upstream(Connection& upstream);
+  void fail_exchange(Connection& client, int status, const char* reason);
+  void upstream_closed(Connection& upstream);
+  void upstream_timed_out(Connection& upstream);
+  bool answer_status(Connection& client, const PendingRequest& request, int status,
+                     bool keep_alive);
+
   // worker_challenge.cc: serving ACME challenge files through the ring.
   void start_challenge(Connection& connection, std::string_view token);
   void on_file_open(Connection& connection, const io_uring_cqe& completion);
@@ -141,7 +170,16 @@ class Worker {
     std::uint32_t length;
   };
   std::vector<HeldBuffer> held_;
-  http::RequestHead head_;  // scratch for the parser: one per worker, never per request
+  http::RequestHead head_;            // scratch for the parser: one per worker, never per request
+  http::ResponseHead response_head_;  // the same for upstream responses
+  // Idle keepalive connections to each site's upstream (checked by generation on reuse).
+  struct IdleUpstream {
+    std::uint32_t slot;
+    std::uint32_t generation;
+  };
+  std::vector<std::vector<IdleUpstream>> idle_upstreams_;
+  std::uint64_t upstream_opened_ = 0;
+  std::uint64_t upstream_reused_ = 0;
 
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;

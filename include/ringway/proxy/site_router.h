@@ -19,6 +19,7 @@ struct SiteAnswer {
 struct SiteEntry {
   std::vector<std::string> hosts;  // exact names or one leading wildcard label "*.example.org"
   SiteAnswer answer;
+  bool proxied = false;  // requests go to the site's upstream (config::Site), not answer
 };
 
 class SiteRouter {
@@ -28,6 +29,14 @@ class SiteRouter {
   SiteRouter(std::vector<SiteEntry> sites, std::size_t default_site);
 
   bool empty() const { return sites_.empty(); }
+  std::size_t size() const { return sites_.size(); }
+  // Whether any site forwards to an upstream.
+  bool proxies() const {
+    for (const SiteEntry& site : sites_) {
+      if (site.proxied) return true;
+    }
+    return false;
+  }
   const SiteEntry& site(std::size_t index) const { return sites_[index]; }
 
   // The site for a request: its Host (or an absolute-form target's authority),

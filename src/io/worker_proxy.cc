@@ -1,0 +1,444 @@
+// Proxying: a client's request goes to its site's upstream over a pooled or new
+// connection, and the response streams back. Both connections are slots of the
+// same slab, linked while the exchange lasts; each side's output is bounded by its
+// chunk, so a slow reader slows the other side down instead of growing a buffer.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "ringway/http/request_rewriter.h"
+#include "ringway/http/response_parser.h"
+#include "ringway/http/response_rewriter.h"
+#include "ringway/io/worker.h"
+#include "ringway/log/error_log.h"
+#include "ringway/preflight/socket_tuning.h"
+
+namespace ringway::io {
+
+namespace {
+
+using Stage = Relay::Stage;
+using Role = Relay::Role;
+
+constexpr std::string_view hop_header_name = "X-Ringway-Hop";
+
+}  // namespace
+
+Connection* Worker::peer_of(const Connection& connection) {
+  if (!connection.relay.linked) return nullptr;
+  Connection& peer = connections_[connection.relay.peer_slot];
+  if (!peer.in_use || peer.generation != connection.relay.peer_generation) return nullptr;
+  return &peer;
+}
+
+void Worker::link(Connection& client, Connection& upstream) {
+  client.relay.linked = upstream.relay.linked = true;
+  client.relay.peer_slot = slot_of(upstream);
+  client.relay.peer_generation = upstream.generation;
+  upstream.relay.peer_slot = slot_of(client);
+  upstream.relay.peer_generation = client.generation;
+}
+
+void Worker::unlink(Connection& connection) {
+  if (Connection* peer = peer_of(connection)) peer->relay.linked = false;
+  connection.relay.linked = false;
+}
+
+bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
+                         std::string_view request, std::uint32_t site_index) {
+  const config::Site& site = settings_.config->sites[site_index];
+  Relay& relay = client.relay;
+  relay = Relay{};
+  relay.site = site_index;
+  relay.method = head.method;
+  relay.client_keep_alive = head.keep_alive && !stopping_;
+  relay.logged = {head.method_text,
+                  head.target,
+                  head.host,
+                  head.user_agent,
+                  head.referer,
+                  head.version_minor,
+                  relay.client_keep_alive,
+                  head.method == http::Method::head,
+                  static_cast<std::uint32_t>(request.size()),
+                  now_unix_ns_};
+  relay.body = http::request_body_framing(head);
+  if (head.has_content_length && head.content_length > site.request_body_bytes_max) {
+    return answer_status(client, relay.logged, 413, false);
+  }
+  // The head stays readable for the access log and for a retry on a new connection.
+  keep_request_copy(client, request);
+
+  Connection* upstream = take_idle_upstream(site_index);
+  bool reused = upstream != nullptr;
+  if (upstream == nullptr) upstream = open_upstream(site_index);
+  if (upstream == nullptr) return answer_status(client, relay.logged, 502, false);
+  link(client, *upstream);
+  upstream->relay.site = site_index;
+  upstream->relay.method = head.method;
+  if (!write_upstream_request(client, *upstream)) {
+    fail_exchange(client, 502, "request head too large for the upstream buffer");
+    return true;
+  }
+  relay.stage = Stage::request;
+  upstream->relay.stage = reused ? Stage::request : Stage::connecting;
+  upstream->relay.reused = reused;
+  if (reused) {
+    timers_.schedule(upstream->timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
+    flush_output(*upstream);
+  }
+  if (relay.body.kind() == http::BodyKind::none) request_complete(client);
+  return true;
+}
+
+void Worker::keep_request_copy(Connection& client, std::string_view request) {
+  client.relay.request_copy = input_pool_.take();
+  std::memcpy(client.relay.request_copy, request.data(), request.size());
+  client.relay.request_copy_bytes = static_cast<std::uint32_t>(request.size());
+  rebase(client.relay.logged, request.data(), client.relay.request_copy);
+}
+
+bool Worker::write_upstream_request(Connection& client, Connection& upstream) {
+  // Parsing the kept copy again gives views that stay valid, for a retry too.
+  std::string_view copy{client.relay.request_copy, client.relay.request_copy_bytes};
+  if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete) {
+    return false;
+  }
+  const config::Site& site = settings_.config->sites[client.relay.site];
+  http::ProxyHeadOptions options;
+  options.client_address = client.remote_ip;
+  options.client_https = client.tls;
+  if (site.upstream_host == config::UpstreamHost::upstream) {
+    options.upstream_host = site.upstream.authority;
+  }
+  options.hop_header_name = hop_header_name;
+  options.hop_header_value = "1";
+  http::OutputArea out = output_area(upstream);
+  if (!http::write_proxied_request_head(out, head_, options)) return false;
+  upstream.output_bytes = static_cast<std::uint32_t>(out.size);
+  return true;
+}
+
+// Called from consume_input while the client's request body is on its way:
+// forwards what the upstream's output has room for and returns how much it took.
+std::size_t Worker::forward_request_body(Connection& client, std::string_view bytes) {
+  Connection* upstream = peer_of(client);
+  if (upstream == nullptr) return bytes.size();
+  http::OutputArea out = output_area(*upstream);
+  std::size_t room = out.capacity - out.size;
+  http::BodyScan scan = client.relay.body.scan(bytes.substr(0, room));
+  const config::Site& site = settings_.config->sites[client.relay.site];
+  if (scan.error || client.relay.body.data_bytes() > site.request_body_bytes_max) {
+    fail_exchange(client, scan.error ? 400 : 413, scan.error ? "bad request body" : nullptr);
+    return bytes.size();
+  }
+  std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
+  upstream->output_bytes += static_cast<std::uint32_t>(scan.consumed_bytes);
+  if (upstream->relay.stage != Stage::connecting) flush_output(*upstream);
+  if (client.relay.body.done()) {
+    request_complete(client);
+  } else if (scan.consumed_bytes < bytes.size()) {
+    client.paused = true;  // the upstream's output is full: resumed when it drains
+  }
+  return scan.consumed_bytes;
+}
+
+void Worker::request_complete(Connection& client) {
+  // Pipelined requests wait until this response has gone out.
+  client.relay.stage = Stage::response_head;
+  client.paused = true;
+}
+
+Connection* Worker::take_idle_upstream(std::uint32_t site_index) {
+  std::vector<IdleUpstream>& pool = idle_upstreams_[site_index];
+  while (!pool.empty()) {
+    IdleUpstream idle = pool.back();
+    pool.pop_back();
+    Connection& upstream = connections_[idle.slot];
+    if (upstream.in_use && upstream.generation == idle.generation && !upstream.closing &&
+        upstream.relay.stage == Stage::none) {
+      ++upstream_reused_;
+      return &upstream;
+    }
+  }
+  return nullptr;
+}
+
+Connection* Worker::open_upstream(std::uint32_t site_index) {
+  const config::Upstream& target = settings_.config->sites[site_index].upstream;
+  if (!target.literal || free_head_ >= connections_.size()) return nullptr;
+  int fd = socket(target.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    log::write_line(log::Level::error, "upstream %s: socket: %s", target.authority.c_str(),
+                    std::strerror(errno));
+    return nullptr;
+  }
+  int on = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  // The same keepalive and congestion control as the client side, whatever the sysctls say.
+  preflight::apply_tcp_tuning(fd, settings_.config->tcp);
+  Connection& upstream = take_slot(fd);
+  upstream.relay.role = Role::upstream;
+  upstream.relay.site = site_index;
+  ++upstream_opened_;
+  io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::connect, upstream));
+  io_uring_prep_connect(submission, fd, reinterpret_cast<const sockaddr*>(&target.address),
+                        target.address_length);
+  upstream.connecting = true;
+  timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_connect_ms);
+  return &upstream;
+}
+
+void Worker::on_connect(Connection& upstream, const io_uring_cqe& completion) {
+  upstream.connecting = false;
+  if (upstream.closing) {
+    release_if_done(upstream);
+    return;
+  }
+  Connection* client = peer_of(upstream);
+  if (completion.res < 0) {
+    log::write_line(log::Level::error, "upstream %s: connect: %s",
+                    settings_.config->sites[upstream.relay.site].upstream.authority.c_str(),
+                    std::strerror(-completion.res));
+    close_connection(upstream);
+    if (client != nullptr) fail_exchange(*client, 502, nullptr);
+    return;
+  }
+  upstream.relay.stage = Stage::request;
+  timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
+  prep_receive(upstream);
+  flush_output(upstream);
+}
+
+void Worker::upstream_output_drained(Connection& upstream) {
+  Connection* client = peer_of(upstream);
+  if (client == nullptr) return;
+  if (client->relay.stage == Stage::response_head) upstream.relay.stage = Stage::response_head;
+  // The client waited for room to forward more of its body.
+  if (client->relay.stage == Stage::request && client->paused) resume_input(*client);
+}
+
+void Worker::upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned) {
+  Connection* client = peer_of(upstream);
+  if (client == nullptr) {
+    close_connection(upstream);  // an idle pooled connection does not speak first
+    return;
+  }
+  if (upstream.relay.stage == Stage::response_body) {
+    relay_response_body(upstream, *client, data);
+    return;
+  }
+  if (upstream.input_bytes > 0 && !data_is_owned) {
+    std::size_t room = input_pool_.chunk_bytes() - upstream.input_bytes;
+    if (data.size() > room) data = data.substr(0, room);  // the parser will say too large
+    std::memcpy(upstream.input + upstream.input_bytes, data.data(), data.size());
+    upstream.input_bytes += static_cast<std::uint32_t>(data.size());
+    data = upstream.input_view();
+  }
+  http::ResponseParseResult result = http::parse_response_head(data, response_head_);
+  while (result.status == http::ResponseParseStatus::complete && response_head_.is_interim()) {
+    data.remove_prefix(result.head_bytes);  // 100 Continue and the like: the client does not wait
+    result = http::parse_response_head(data, response_head_);
+  }
+  if (result.status == http::ResponseParseStatus::partial) {
+    if (!keep_leftover(upstream, data)) return;
+    return;
+  }
+  if (result.status != http::ResponseParseStatus::complete) {
+    fail_exchange(*client, 502, "upstream sent an invalid response head");
+    return;
+  }
+  if (!forward_response_head(upstream, *client)) return;
+  std::string_view body = data.substr(result.head_bytes);
+  keep_leftover(upstream, {});
+  relay_response_body(upstream, *client, body);
+}
+
+bool Worker::forward_response_head(Connection& upstream, Connection& client) {
+  http::BodyFraming framing = http::response_body_framing(response_head_, upstream.relay.method);
+  upstream.relay.upstream_reusable =
+      http::upstream_connection_reusable(response_head_, framing.kind());
+  // A close-delimited body ends for the client only when we close.
+  client.relay.client_keep_alive =
+      client.relay.client_keep_alive && framing.kind() != http::BodyKind::until_close;
+  const config::Site& site = settings_.config->sites[client.relay.site];
+  http::ProxyResponseOptions options;
+  options.keep_alive = client.relay.client_keep_alive;
+  options.strict_transport_security = client.tls ? std::string_view(site.hsts) : std::string_view();
+  http::OutputArea out = output_area(client);
+  if (!http::write_proxied_response_head(out, response_head_, options)) {
+    fail_exchange(client, 502, "upstream response head does not fit");
+    return false;
+  }
+  client.output_bytes = static_cast<std::uint32_t>(out.size);
+  client.relay.status = response_head_.status;
+  client.relay.stage = Stage::response_body;
+  upstream.relay.stage = Stage::response_body;
+  upstream.relay.body = framing;
+  timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.keepalive_ms);
+  return true;
+}
+
+void Worker::relay_response_body(Connection& upstream, Connection& client, std::string_view bytes) {
+  http::OutputArea out = output_area(client);
+  std::size_t room = out.capacity - out.size;
+  http::BodyScan scan = upstream.relay.body.scan(bytes.substr(0, room));
+  if (scan.error) {
+    upstream.relay.upstream_reusable = false;
+    close_connection(upstream);
+    client.close_after_send = true;  // the client sees the body end early
+    finish_exchange(client);
+    return;
+  }
+  std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
+  client.output_bytes += static_cast<std::uint32_t>(scan.consumed_bytes);
+  client.relay.body_bytes += scan.consumed_bytes;
+  flush_output(client);
+  if (upstream.relay.body.done()) {
+    // Bytes after the end of the response: the upstream is out of step.
+    if (scan.consumed_bytes < bytes.size()) upstream.relay.upstream_reusable = false;
+    finish_exchange(client);
+    return;
+  }
+  if (scan.consumed_bytes < bytes.size()) {
+    // The client's output is full: keep the rest and stop reading the upstream
+    // until it drains (resume_input continues from the kept bytes).
+    keep_leftover(upstream, bytes.substr(scan.consumed_bytes));
+    upstream.paused = true;
+    pause_receiving(upstream);
+  }
+}
+
+void Worker::client_output_drained(Connection& client) {
+  Connection* upstream = peer_of(client);
+  if (upstream != nullptr && upstream->paused) resume_input(*upstream);
+}
+
+void Worker::finish_exchange(Connection& client) {
+  Connection* upstream = peer_of(client);
+  log_access(client, client.relay.logged, client.relay.status,
+             client.relay.logged.head_only ? 0 : client.relay.body_bytes);
+  unlink(client);
+  release_request_copy(client);
+  client.relay.stage = Stage::none;
+  if (upstream != nullptr) release_upstream(*upstream);
+  if (!client.relay.client_keep_alive) client.close_after_send = true;
+  if (client.closing) return;
+  flush_output(client);
+  if (client.paused && !client.close_after_send && client.output_bytes == 0) resume_input(client);
+}
+
+void Worker::release_upstream(Connection& upstream) {
+  upstream.relay.linked = false;
+  bool clean = upstream.relay.upstream_reusable && upstream.relay.body.done() &&
+               upstream.input_bytes == 0 && upstream.held_buffers == 0 && !upstream.closing &&
+               !upstream.peer_closed && !stopping_;
+  if (!clean) {
+    close_connection(upstream);
+    return;
+  }
+  upstream.relay.stage = Stage::none;
+  upstream.paused = false;
+  idle_upstreams_[upstream.relay.site].push_back({slot_of(upstream), upstream.generation});
+  timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_idle_ms);
+  resume_receiving(upstream);  // a pooled connection listens for the upstream closing it
+}
+
+void Worker::release_request_copy(Connection& client) {
+  if (client.relay.request_copy != nullptr) input_pool_.give_back(client.relay.request_copy);
+  client.relay.request_copy = nullptr;
+  client.relay.request_copy_bytes = 0;
+}
+
+void Worker::fail_exchange(Connection& client, int status, const char* reason) {
+  Connection* upstream = peer_of(client);
+  if (reason != nullptr) {
+    log::write_line(log::Level::error, "proxy %.*s: %d: %s",
+                    static_cast<int>(client.relay.logged.target.size()),
+                    client.relay.logged.target.data(), status, reason);
+  }
+  bool head_sent = client.relay.stage == Stage::response_body;
+  unlink(client);
+  if (upstream != nullptr) close_connection(*upstream);
+  client.relay.stage = Stage::none;
+  if (head_sent || client.closing) {
+    release_request_copy(client);
+    close_connection(client);  // the client already has part of a response
+    return;
+  }
+  client.paused = false;
+  answer_status(client, client.relay.logged, status, false);
+  release_request_copy(client);
+  flush_output(client);
+}
+
+// The upstream closed (end of stream or an error) while linked to a client.
+void Worker::upstream_closed(Connection& upstream) {
+  Connection* client = peer_of(upstream);
+  if (client == nullptr) return;
+  if (upstream.relay.stage == Stage::response_body) {
+    if (upstream.relay.body.complete_at_close()) {
+      upstream.relay.upstream_reusable = false;
+      finish_exchange(*client);
+    } else {
+      unlink(*client);
+      client->close_after_send = true;  // a truncated body: the client must not take it as whole
+      release_request_copy(*client);
+      flush_output(*client);
+    }
+    return;
+  }
+  // A pooled connection the upstream had already closed: try once more on a new one.
+  bool retry = upstream.relay.reused && client->relay.body.kind() == http::BodyKind::none;
+  unlink(*client);
+  if (retry) {
+    Connection* fresh = open_upstream(client->relay.site);
+    if (fresh != nullptr) {
+      link(*client, *fresh);
+      fresh->relay.method = client->relay.method;
+      fresh->relay.stage = Stage::connecting;
+      if (write_upstream_request(*client, *fresh)) return;
+    }
+  }
+  link(*client, upstream);
+  fail_exchange(*client, 502, "upstream closed the connection before answering");
+}
+
+void Worker::upstream_timed_out(Connection& upstream) {
+  Connection* client = peer_of(upstream);
+  if (client == nullptr) {
+    close_connection(upstream);  // idle in the pool for too long
+    return;
+  }
+  bool connecting = upstream.relay.stage == Stage::connecting;
+  if (upstream.relay.stage == Stage::response_body) {
+    if (upstream.sent_bytes_total != upstream.sent_bytes_at_timer ||
+        client->sent_bytes_total != client->sent_bytes_at_timer) {
+      upstream.sent_bytes_at_timer = upstream.sent_bytes_total;
+      client->sent_bytes_at_timer = client->sent_bytes_total;
+      timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.keepalive_ms);
+      return;
+    }
+  }
+  fail_exchange(*client, connecting ? 502 : 504,
+                connecting ? "upstream connect timed out" : "upstream response timed out");
+}
+
+bool Worker::answer_status(Connection& client, const PendingRequest& request, int status,
+                           bool keep_alive) {
+  http::OutputArea out = output_area(client);
+  http::ResponseOptions options{{date_, sizeof date_}, keep_alive, request.head_only};
+  if (!http::write_status(out, options, status)) {
+    close_connection(client);
+    return true;
+  }
+  client.output_bytes = static_cast<std::uint32_t>(out.size);
+  log_access(client, request, status, request.head_only ? 0 : http::status_body_bytes(status));
+  if (!keep_alive) client.close_after_send = true;
+  return true;
+}
+
+}  // namespace ringway::io
