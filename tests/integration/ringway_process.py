@@ -121,8 +121,13 @@ def toml_value(v):
 
 def make_config(listen, webroot, *, workers=1, redirect_port=None, request_head="10s",
                 keepalive="75s", shutdown="10s", connections_per_worker=16384,
-                request_head_bytes=16384, header_count=64, access="off", log_format="combined"):
-    """The TOML text of a complete ringway config, every key from the spec set."""
+                request_head_bytes=16384, header_count=64, access="off", log_format="combined",
+                https_listen=None, default_host=None, sites=None):
+    """The TOML text of a complete ringway config, every key from the spec set.
+
+    https_listen (list of addresses) adds an [https] table (with default_host when given);
+    sites is a list of dicts, one [[site]] each, keys as in the config file (hosts,
+    certificate or certificates, status, hsts)."""
     lines = [f"workers = {toml_value(workers)}", "", "[http]",
              f"listen = {toml_value(list(listen))}",
              f"acme_webroot = {toml_value(webroot)}"]
@@ -139,6 +144,15 @@ def make_config(listen, webroot, *, workers=1, redirect_port=None, request_head=
               "", "[log]",
               f"access = {toml_value(access)}",
               f"format = {toml_value(log_format)}", ""]
+    if https_listen is not None:
+        lines += ["[https]", f"listen = {toml_value(list(https_listen))}"]
+        if default_host is not None:
+            lines.append(f"default_host = {toml_value(default_host)}")
+        lines.append("")
+    for site in sites or ():
+        lines.append("[[site]]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in site.items()]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -281,9 +295,10 @@ class Instance:
     """A started ringway: .rw (the process), .port, .listen, .webroot, .challenge_dir,
     .tmp (a private directory), .access_log (path or None)."""
 
-    def __init__(self, rw, port, listen, tmp, webroot, access_log):
+    def __init__(self, rw, port, listen, tmp, webroot, access_log, https_port=None):
         self.rw = rw
         self.port = port
+        self.https_port = https_port  # the [https] listener on 127.0.0.1, when configured
         self.listen = listen
         self.tmp = tmp
         self.webroot = webroot
@@ -304,12 +319,15 @@ class Instance:
         return path
 
 
-def start_instance(ipv6=False, listen_fn=None, access=None, tmp_parent=None, **cfg):
+def start_instance(ipv6=False, listen_fn=None, access=None, tmp_parent=None, sites=None,
+                   **cfg):
     """Starts ringway on a fresh free port; retries on a port race. Returns an Instance.
 
     ipv6: listen on 127.0.0.1:P and [::1]:P. listen_fn(port) -> list overrides the listen
     set. access: None (off), "file" (an absolute path in the temp dir), or a literal value.
-    Remaining keyword arguments go to make_config. The caller must stop it
+    sites: a list of [[site]] dicts (see make_config): adds an [https] listener on a free
+    127.0.0.1 port (Instance.https_port, also the default redirect_port) that wait_ready
+    polls too. Remaining keyword arguments go to make_config. The caller must stop it
     (stop_instance) — use RingwayCase helpers to register that as a cleanup."""
     require_binary()
     last = None
@@ -332,12 +350,19 @@ def start_instance(ipv6=False, listen_fn=None, access=None, tmp_parent=None, **c
             access_value = "off"
         else:
             access_value = access
-        text = make_config(listen, webroot, access=access_value, **cfg)
-        rw = Ringway(tmp, text, listen=listen)
+        https_port = None
+        site_cfg = {}
+        if sites is not None:
+            https_port = free_port()
+            site_cfg = dict(https_listen=[f"127.0.0.1:{https_port}"], sites=sites)
+            if cfg.get("redirect_port") is None:
+                site_cfg["redirect_port"] = https_port
+        text = make_config(listen, webroot, access=access_value, **{**cfg, **site_cfg})
+        rw = Ringway(tmp, text, listen=listen + site_cfg.get("https_listen", []))
         rw.start()
         try:
             rw.wait_ready()
-            return Instance(rw, port, listen, tmp, webroot, access_log)
+            return Instance(rw, port, listen, tmp, webroot, access_log, https_port)
         except StartError as e:
             rw.stop(signal.SIGKILL, timeout=5)
             last = e
@@ -657,3 +682,291 @@ def read_lines_when(path, predicate, timeout=3.0):
 def is_conn_error(exc):
     return isinstance(exc, OSError) and exc.errno in (errno.ECONNRESET, errno.ECONNREFUSED,
                                                       errno.EPIPE, errno.ECONNABORTED)
+
+
+# --------------------------------------------------------------------------------------
+# TLS: certificates in certbot's layout, and clients (openssl s_client, Python ssl)
+# --------------------------------------------------------------------------------------
+
+PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?", re.S)
+
+
+def openssl(*args, input=None, timeout=20, cwd=None, check=True):
+    """Runs the openssl CLI (text I/O); with check=True a failure raises with its stderr."""
+    if shutil.which("openssl") is None:
+        raise AssertionError("openssl is not installed")
+    p = subprocess.run(["openssl", *args], input=input, capture_output=True, text=True,
+                       timeout=timeout, cwd=cwd,
+                       stdin=subprocess.DEVNULL if input is None else None)
+    if check and p.returncode != 0:
+        raise AssertionError(f"openssl {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+class Issued:
+    """A leaf certificate as an ACME CA hands it out: cert, chain (the intermediate), key."""
+
+    def __init__(self, cert_pem, chain_pem, key_pem, serial):
+        self.cert_pem = cert_pem
+        self.chain_pem = chain_pem
+        self.key_pem = key_pem
+        self.serial = serial  # upper-case hex without leading zeros, as Python's ssl prints it
+
+    @property
+    def fullchain_pem(self):
+        return self.cert_pem + self.chain_pem
+
+
+class TestCA:
+    """A P-256 root and intermediate CA made with the openssl CLI in a directory of its own.
+
+    issue() signs leaves with the intermediate; clients trust root_pem (a file path) only,
+    so a server must send the intermediate (fullchain) to be verified."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self.count = 0
+        j = lambda n: os.path.join(directory, n)  # noqa: E731
+        self.root_key, self.root_pem = j("root.key"), j("root.pem")
+        self.inter_key, self.inter_pem = j("inter.key"), j("inter.pem")
+        ca_ext = j("ca.ext")
+        with open(ca_ext, "w") as f:
+            f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+                    "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", self.root_key)
+        openssl("req", "-x509", "-new", "-key", self.root_key, "-subj", "/CN=ringway test root",
+                "-days", "3", "-out", self.root_pem,
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", self.inter_key)
+        openssl("req", "-new", "-key", self.inter_key, "-subj", "/CN=ringway test intermediate",
+                "-out", j("inter.csr"))
+        openssl("x509", "-req", "-in", j("inter.csr"), "-CA", self.root_pem, "-CAkey",
+                self.root_key, "-set_serial", "0x" + os.urandom(8).hex(), "-days", "3",
+                "-extfile", ca_ext, "-out", self.inter_pem)
+        with open(self.inter_pem) as f:
+            self.chain_pem = f.read()
+
+    def issue(self, common_name, sans, key_type="ec", days=30):
+        """A leaf for common_name with DNS SANs sans; key_type "ec" (P-256) or "rsa" (2048)."""
+        self.count += 1
+        base = os.path.join(self.dir, f"leaf{self.count}")
+        ext = base + ".ext"
+        with open(ext, "w") as f:
+            f.write("subjectAltName=" + ",".join(f"DNS:{n}" for n in sans) + "\n"
+                    "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                    "keyUsage=critical,digitalSignature" +
+                    (",keyEncipherment" if key_type == "rsa" else "") + "\n")
+        newkey = ["-newkey", "rsa:2048"] if key_type == "rsa" else \
+            ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        openssl("req", "-new", *newkey, "-nodes", "-keyout", base + ".key",
+                "-subj", f"/CN={common_name}", "-out", base + ".csr")
+        serial = "7" + os.urandom(8).hex().upper()  # positive, no leading zero
+        openssl("x509", "-req", "-in", base + ".csr", "-CA", self.inter_pem, "-CAkey",
+                self.inter_key, "-set_serial", "0x" + serial, "-days", str(days),
+                "-extfile", ext, "-out", base + ".pem")
+        with open(base + ".pem") as f:
+            cert = f.read()
+        with open(base + ".key") as f:
+            key = f.read()
+        return Issued(cert, self.chain_pem, key, serial)
+
+
+class CertbotLineage:
+    """config_dir/live/<name>/{cert,chain,fullchain,privkey}.pem as relative symlinks into
+    config_dir/archive/<name>/<kind>N.pem, written in certbot 2.1's order (storage.py):
+    a new lineage makes the directories and the (dangling) symlinks, then writes the files
+    through them; a renewal writes archive/<kind>N+1.pem, then for cert, privkey, chain,
+    fullchain in turn unlinks the symlink and makes the new one (not atomic)."""
+
+    KINDS = ("cert", "privkey", "chain", "fullchain")
+
+    def __init__(self, config_dir, name):
+        self.name = name
+        self.live = os.path.join(config_dir, "live", name)
+        self.archive = os.path.join(config_dir, "archive", name)
+        self.version = 0
+
+    def install(self, issued=None, *, cert=None, chain=None, fullchain=None, privkey=None):
+        """Installs the next version; explicit texts override the parts of issued."""
+        texts = {"cert": cert if cert is not None else issued.cert_pem,
+                 "chain": chain if chain is not None else issued.chain_pem,
+                 "privkey": privkey if privkey is not None else issued.key_pem}
+        texts["fullchain"] = fullchain if fullchain is not None else \
+            (issued.fullchain_pem if issued is not None and cert is None and chain is None
+             else texts["cert"] + texts["chain"])
+        self.version += 1
+        n = self.version
+        rel = os.path.join("..", "..", "archive", self.name)
+        if n == 1:
+            os.makedirs(self.archive, mode=0o700)
+            os.makedirs(self.live)
+            for kind in self.KINDS:
+                os.symlink(os.path.join(rel, f"{kind}1.pem"),
+                           os.path.join(self.live, f"{kind}.pem"))
+            for kind in self.KINDS:
+                self._write(os.path.join(self.live, f"{kind}.pem"), texts[kind], kind)
+            with open(os.path.join(self.live, "README"), "w") as f:
+                f.write("This directory contains your keys and certificates.\n")
+            return
+        for kind in self.KINDS:
+            self._write(os.path.join(self.archive, f"{kind}{n}.pem"), texts[kind], kind)
+        for kind in self.KINDS:
+            link = os.path.join(self.live, f"{kind}.pem")
+            os.unlink(link)
+            os.symlink(os.path.join(rel, f"{kind}{n}.pem"), link)
+
+    @staticmethod
+    def _write(path, text, kind):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600 if kind == "privkey" else 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+
+
+def s_client(port, servername=None, args=(), input="", timeout=15, host="127.0.0.1"):
+    """openssl s_client against host:port; servername None sends no SNI. Returns the
+    CompletedProcess (stdout + stderr text). input goes to its stdin (then EOF)."""
+    sni = ["-noservername"] if servername is None else ["-servername", servername]
+    return openssl("s_client", "-connect", f"{host}:{port}", *sni, *args, input=input,
+                   timeout=timeout, check=False)
+
+
+def s_client_get(port, servername, args=(), host_header=None, timeout=15):
+    """s_client sending one 'Connection: close' GET and reading until the server closes
+    (so TLS 1.3 tickets and the response are both read). Returns the CompletedProcess."""
+    req = (f"GET / HTTP/1.1\r\nHost: {host_header or servername or 'a.test'}\r\n"
+           "Connection: close\r\n\r\n")
+    return s_client(port, servername, ["-ign_eof", *args], input=req, timeout=timeout)
+
+
+def cert_fields(pem):
+    """{'subject': 'CN = a.test', 'serial': 'hex upper', 'san': ['a.test', ...]} of a PEM."""
+    p = openssl("x509", "-noout", "-subject", "-serial", "-ext", "subjectAltName",
+                "-nameopt", "oneline", input=pem)
+    subject = re.search(r"^subject=\s*(.*)$", p.stdout, re.M)
+    serial = re.search(r"^serial=\s*([0-9A-Fa-f]+)$", p.stdout, re.M)
+    return {"subject": subject.group(1).strip() if subject else None,
+            "serial": serial.group(1).upper().lstrip("0") if serial else None,
+            "san": re.findall(r"DNS:([^,\s]+)", p.stdout)}
+
+
+def served_chain(port, servername, args=()):
+    """(CompletedProcess, [PEM, ...]) of the chain a handshake with this SNI is served."""
+    p = s_client(port, servername, ["-showcerts", *args])
+    return p, PEM_CERT_RE.findall(p.stdout)
+
+
+def tls_client_context(cafile, alpn=("http/1.1",)):
+    import ssl
+    ctx = ssl.create_default_context(cafile=cafile)
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+class TlsConn(HttpConn):
+    """HttpConn over a Python ssl socket; EOF with or without close_notify ends reads."""
+
+    @classmethod
+    def connect_tls(cls, port, servername, ctx, timeout=IO_TIMEOUT, host="127.0.0.1",
+                    session=None):
+        raw = socket.create_connection((host, port), timeout=timeout)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            s = ctx.wrap_socket(raw, server_hostname=servername, session=session)
+        except BaseException:
+            raw.close()
+            raise
+        return cls(s, (host, port))
+
+    def _fill(self, deadline):
+        import ssl
+        if self.eof:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("deadline passed")
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            data = b""
+        except ConnectionResetError:
+            self.eof = True
+            self.reset = True
+            return False
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def peer_serial(self):
+        return self.sock.getpeercert().get("serialNumber", "").upper().lstrip("0")
+
+
+class HttpsLoop:
+    """A background client making HTTPS requests, each on a new connection (full TLS
+    handshake, certificate verified against cafile for servername), until max_requests or
+    max_seconds or stop(). .results: (monotonic time, serial or None, error or None)."""
+
+    def __init__(self, port, servername, cafile, max_requests=300, max_seconds=10.0,
+                 expect_status=200):
+        import threading
+        self.port, self.servername = port, servername
+        self.ctx = tls_client_context(cafile)
+        self.max_requests, self.max_seconds = max_requests, max_seconds
+        self.expect_status = expect_status
+        self.results = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _one(self):
+        try:
+            c = TlsConn.connect_tls(self.port, self.servername, self.ctx, timeout=5)
+        except Exception as e:
+            raise AssertionError(f"during the handshake: {type(e).__name__}: {e}") from e
+        try:
+            serial = c.peer_serial()
+            c.send(request(host=self.servername, headers=[("Connection", "close")]))
+            r = c.read_response(timeout=5)
+            if r.status != self.expect_status:
+                raise AssertionError(f"status {r.status}: {r!r}")
+            return serial
+        except Exception as e:
+            raise AssertionError(f"after a {c.sock.version()} handshake served serial "
+                                 f"{c.peer_serial()} (resumed: {c.sock.session_reused}): "
+                                 f"{type(e).__name__}: {e}") from e
+        finally:
+            c.close()
+
+    def _run(self):
+        deadline = time.monotonic() + self.max_seconds
+        while (not self._stop.is_set() and len(self.results) < self.max_requests
+               and time.monotonic() < deadline):
+            try:
+                serial = self._one()
+                self.results.append((time.monotonic(), serial, None))
+            except Exception as e:  # every failure is recorded and counted
+                self.results.append((time.monotonic(), None, f"{type(e).__name__}: {e}"))
+                time.sleep(0.01)
+
+    def stop(self, timeout=15):
+        self._stop.set()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError("HTTPS client loop did not stop")
+        return self.results
+
+    def wait_for(self, predicate, timeout):
+        """Polls (bounded) until predicate(results) holds; returns whether it did."""
+        return bool(poll(lambda: predicate(list(self.results)), timeout, interval=0.02))
+
+    def failures(self):
+        return [r for r in self.results if r[2] is not None]
