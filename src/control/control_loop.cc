@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
+#include "resolver_polls.h"
 #include "ringway/control/directory_watch.h"
 #include "ringway/io/ring.h"
 #include "ringway/log/error_log.h"
@@ -65,6 +67,11 @@ int run_control_loop(const ControlActions& actions) {
   if (actions.watched_directories) watch.watch(actions.watched_directories());
   prep_poll(ring, signal_fd, signal_source);
   if (watch.ok()) prep_poll(ring, watch.fd(), watch_source);
+  std::optional<ResolverPolls> resolver_polls;
+  if (actions.resolver != nullptr) {
+    resolver_polls.emplace(ring, *actions.resolver);
+    resolver_polls->apply_changes();
+  }
 
   std::uint64_t now_ms = monotonic_ms();
   std::uint64_t next_periodic_ms = actions.periodic_ms ? now_ms + actions.periodic_ms : 0;
@@ -73,6 +80,9 @@ int run_control_loop(const ControlActions& actions) {
   for (;;) {
     std::uint64_t wake_ms = now_ms + idle_wait_ms;
     if (next_periodic_ms) wake_ms = std::min(wake_ms, next_periodic_ms);
+    if (actions.resolver != nullptr) {
+      wake_ms = std::min(wake_ms, actions.resolver->next_timer_ms(now_ms));
+    }
     if (first_change_ms) {
       wake_ms = std::min(
           {wake_ms, last_change_ms + actions.quiet_ms, first_change_ms + actions.quiet_ms_max});
@@ -85,12 +95,20 @@ int run_control_loop(const ControlActions& actions) {
     bool watch_ready = false;
     io_uring_for_each_cqe(ring.raw(), head, completion) {
       io::Operation operation = io::Operation::unpack(completion->user_data);
-      signal_ready |= operation.slot == signal_source;
-      watch_ready |= operation.slot == watch_source;
+      if (operation.kind == io::OperationKind::dns_poll && resolver_polls) {
+        resolver_polls->on_completion(*completion, monotonic_ms());
+      } else if (operation.kind == io::OperationKind::wake) {
+        signal_ready |= operation.slot == signal_source;
+        watch_ready |= operation.slot == watch_source;
+      }
       ++seen;
     }
     io_uring_cq_advance(ring.raw(), seen);
     now_ms = monotonic_ms();
+    if (resolver_polls) {
+      if (actions.resolver->next_timer_ms(now_ms) <= now_ms) actions.resolver->on_timer(now_ms);
+      resolver_polls->apply_changes();
+    }
 
     if (signal_ready) {
       while (int number = next_signal(signal_fd)) {

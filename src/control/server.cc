@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "ringway/control/control_loop.h"
 #include "ringway/control/signals.h"
 #include "ringway/control/tls_state.h"
+#include "ringway/dns/resolver.h"
 #include "ringway/io/listener.h"
 #include "ringway/io/ring.h"
 #include "ringway/io/worker.h"
@@ -103,6 +105,13 @@ bool start_workers(std::vector<WorkerThread>& workers) {
   return all_started;
 }
 
+std::uint64_t monotonic_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
+}
+
 std::string listen_summary(const config::Config& config) {
   std::string text;
   for (const config::ListenAddress& address : config.http.listen) {
@@ -157,6 +166,24 @@ int run_server(const config::Config& config) {
     tls.emplace(config, worker_count);
   }
   proxy::SiteRouter sites = make_site_router(config);
+  // Upstream names are resolved by the control loop; workers read the results.
+  dns::Resolver resolver;
+  std::vector<const Published<dns::AddressSet>*> upstream_addresses(config.sites.size(), nullptr);
+  bool resolving = false;
+  for (std::size_t index = 0; index < config.sites.size(); ++index) {
+    const config::Site& site = config.sites[index];
+    if (!site.has_upstream || site.upstream.literal) continue;
+    if (!resolving) {
+      std::string error = resolver.open(config.resolver);
+      if (!error.empty()) {
+        write_line(Level::error, "resolver: %s", error.c_str());
+        return 1;
+      }
+      resolving = true;
+    }
+    upstream_addresses[index] =
+        &resolver.resolve(site.upstream.host, site.upstream.port, monotonic_ms());
+  }
 
   block_control_signals();
   std::vector<WorkerThread> workers(worker_count);
@@ -172,6 +199,7 @@ int run_server(const config::Config& config) {
       settings.ticket_keys = &tls->ticket_keys();
       settings.sites = &sites;
     }
+    settings.upstream_addresses = upstream_addresses;
     if (!open_listeners(config, settings)) return 1;  // earlier workers close their own
     workers[index].worker = std::make_unique<io::Worker>(std::move(settings));
   }
@@ -181,6 +209,7 @@ int run_server(const config::Config& config) {
     write_line(Level::info, "ringway: listening on %s with %zu workers (config %s)",
                listen_summary(config).c_str(), worker_count, config.source.c_str());
     ControlActions actions;
+    if (resolving) actions.resolver = &resolver;
     if (tls) {
       actions.reload = [&tls](std::string_view reason) { tls->reload(reason); };
       actions.watched_directories = [&tls] { return tls->watched_directories(); };

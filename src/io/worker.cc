@@ -57,6 +57,12 @@ Worker::Worker(WorkerSettings settings)
     ticket_keys_ = control::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
   held_.reserve(receive_buffer_count / 2);
   idle_upstreams_.resize(settings_.config->sites.size());
+  next_address_.assign(settings_.config->sites.size(), 0);
+  for (const control::Published<dns::AddressSet>* published : settings_.upstream_addresses) {
+    upstream_addresses_.push_back(published != nullptr
+                                      ? control::Published<dns::AddressSet>::Reader(*published)
+                                      : control::Published<dns::AddressSet>::Reader());
+  }
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
   open_access_log();
 }
@@ -143,6 +149,7 @@ void Worker::run() {
     // New certificates or ticket keys apply to connections accepted from now on.
     certificates_.refresh();
     ticket_keys_.refresh();
+    for (auto& addresses : upstream_addresses_) addresses.refresh();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
     if (accept_retry_ms_ != 0 && now_ms_ >= accept_retry_ms_ && !stopping_) {
       accept_retry_ms_ = 0;
@@ -312,6 +319,11 @@ void Worker::begin_stop() {
   }
   for (Connection& connection : connections_) {
     if (!connection.in_use || connection.closing) continue;
+    if (connection.relay.linked) {
+      // A proxied exchange finishes; its client is closed after the response.
+      if (connection.relay.role == Relay::Role::client) connection.relay.client_keep_alive = false;
+      continue;
+    }
     bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0 ||
                 connection.wire_bytes > 0;
     if (busy) {
@@ -364,7 +376,7 @@ void Worker::close_connection(Connection& connection) {
   }
   TimerWheel::cancel(connection.timer);
   release_held(connection);
-  if (connection.receiving || connection.sending) {
+  if (connection.receiving || connection.sending || connection.connecting) {
     // A multishot receive holds the socket open: cancel it before closing.
     io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
     io_uring_prep_cancel_fd(cancel, connection.fd, IORING_ASYNC_CANCEL_ALL);

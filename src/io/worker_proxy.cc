@@ -158,19 +158,56 @@ Connection* Worker::take_idle_upstream(std::uint32_t site_index) {
     IdleUpstream idle = pool.back();
     pool.pop_back();
     Connection& upstream = connections_[idle.slot];
-    if (upstream.in_use && upstream.generation == idle.generation && !upstream.closing &&
-        upstream.relay.stage == Stage::none) {
-      ++upstream_reused_;
-      return &upstream;
+    if (!upstream.in_use || upstream.generation != idle.generation || upstream.closing ||
+        upstream.relay.stage != Stage::none) {
+      continue;
     }
+    // Reused only while its address is still among the upstream's current ones.
+    const auto& addresses = upstream_addresses_[site_index].get();
+    if (addresses && addresses->generation != upstream.relay.address_generation) {
+      close_connection(upstream);
+      continue;
+    }
+    ++upstream_reused_;
+    return &upstream;
   }
   return nullptr;
 }
 
-Connection* Worker::open_upstream(std::uint32_t site_index) {
+bool Worker::upstream_address(std::uint32_t site_index, std::uint32_t attempt,
+                              sockaddr_storage& address, socklen_t& length,
+                              std::uint64_t& generation) {
   const config::Upstream& target = settings_.config->sites[site_index].upstream;
-  if (!target.literal || free_head_ >= connections_.size()) return nullptr;
-  int fd = socket(target.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (target.literal) {
+    if (attempt > 0) return false;
+    address = target.address;
+    length = target.address_length;
+    generation = 0;
+    return true;
+  }
+  const auto& addresses = upstream_addresses_[site_index].get();
+  if (!addresses || attempt >= addresses->addresses.size()) return false;
+  std::size_t index = (next_address_[site_index] + attempt) % addresses->addresses.size();
+  address = addresses->addresses[index];
+  length = dns::address_length(address);
+  generation = addresses->generation;
+  return true;
+}
+
+Connection* Worker::open_upstream(std::uint32_t site_index, std::uint32_t attempt) {
+  const config::Upstream& target = settings_.config->sites[site_index].upstream;
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+  std::uint64_t generation = 0;
+  if (free_head_ >= connections_.size()) return nullptr;
+  if (!upstream_address(site_index, attempt, address, address_length, generation)) {
+    if (attempt == 0) {
+      log::write_line(log::Level::error, "upstream %s: no address yet", target.authority.c_str());
+    }
+    return nullptr;
+  }
+  if (attempt == 0) ++next_address_[site_index];  // new connections take turns over the set
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     log::write_line(log::Level::error, "upstream %s: socket: %s", target.authority.c_str(),
                     std::strerror(errno));
@@ -183,10 +220,14 @@ Connection* Worker::open_upstream(std::uint32_t site_index) {
   Connection& upstream = take_slot(fd);
   upstream.relay.role = Role::upstream;
   upstream.relay.site = site_index;
+  upstream.relay.attempt = attempt;
+  upstream.relay.address_generation = generation;
+  upstream.upstream_address = address;
   ++upstream_opened_;
   io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::connect, upstream));
-  io_uring_prep_connect(submission, fd, reinterpret_cast<const sockaddr*>(&target.address),
-                        target.address_length);
+  io_uring_prep_connect(submission, fd,
+                        reinterpret_cast<const sockaddr*>(&upstream.upstream_address),
+                        address_length);
   upstream.connecting = true;
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_connect_ms);
   return &upstream;
@@ -198,19 +239,36 @@ void Worker::on_connect(Connection& upstream, const io_uring_cqe& completion) {
     release_if_done(upstream);
     return;
   }
-  Connection* client = peer_of(upstream);
   if (completion.res < 0) {
-    log::write_line(log::Level::error, "upstream %s: connect: %s",
-                    settings_.config->sites[upstream.relay.site].upstream.authority.c_str(),
-                    std::strerror(-completion.res));
-    close_connection(upstream);
-    if (client != nullptr) fail_exchange(*client, 502, nullptr);
+    connect_failed(upstream, -completion.res);
     return;
   }
   upstream.relay.stage = Stage::request;
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
   prep_receive(upstream);
   flush_output(upstream);
+}
+
+// Tries the upstream's next address; 502 once every address failed.
+void Worker::connect_failed(Connection& upstream, int error) {
+  log::write_line(log::Level::error, "upstream %s: connect %s: %s",
+                  settings_.config->sites[upstream.relay.site].upstream.authority.c_str(),
+                  dns::format_address(upstream.upstream_address).c_str(), std::strerror(error));
+  Connection* client = peer_of(upstream);
+  std::uint32_t site = upstream.relay.site;
+  std::uint32_t next_attempt = upstream.relay.attempt + 1;
+  if (client != nullptr) unlink(*client);
+  Connection* next = client != nullptr ? open_upstream(site, next_attempt) : nullptr;
+  if (next != nullptr) {
+    // Nothing reached the failed address: its queued request (head and any body
+    // so far) moves to the next connection as it is.
+    std::swap(next->output, upstream.output);
+    std::swap(next->output_bytes, upstream.output_bytes);
+    link(*client, *next);
+    next->relay.method = client->relay.method;
+  }
+  close_connection(upstream);
+  if (client != nullptr && next == nullptr) fail_exchange(*client, 502, nullptr);
 }
 
 void Worker::upstream_output_drained(Connection& upstream) {
@@ -249,6 +307,10 @@ void Worker::upstream_receive(Connection& upstream, std::string_view data, bool 
   }
   if (result.status != http::ResponseParseStatus::complete) {
     fail_exchange(*client, 502, "upstream sent an invalid response head");
+    return;
+  }
+  if (response_head_.status == 101) {  // we never ask for an upgrade
+    fail_exchange(*client, 502, "upstream switched protocols unasked");
     return;
   }
   if (!forward_response_head(upstream, *client)) return;
@@ -414,6 +476,10 @@ void Worker::upstream_timed_out(Connection& upstream) {
     return;
   }
   bool connecting = upstream.relay.stage == Stage::connecting;
+  if (connecting) {
+    connect_failed(upstream, ETIMEDOUT);
+    return;
+  }
   if (upstream.relay.stage == Stage::response_body) {
     if (upstream.sent_bytes_total != upstream.sent_bytes_at_timer ||
         client->sent_bytes_total != client->sent_bytes_at_timer) {
@@ -423,8 +489,7 @@ void Worker::upstream_timed_out(Connection& upstream) {
       return;
     }
   }
-  fail_exchange(*client, connecting ? 502 : 504,
-                connecting ? "upstream connect timed out" : "upstream response timed out");
+  fail_exchange(*client, 504, "upstream response timed out");
 }
 
 bool Worker::answer_status(Connection& client, const PendingRequest& request, int status,

@@ -9,6 +9,10 @@
 #include <string_view>
 #include <vector>
 
+namespace ringway::dns {
+class Resolver;
+}
+
 namespace ringway::control {
 
 struct ControlActions {
@@ -23,6 +27,9 @@ struct ControlActions {
   // not read; a burst never delays a reload past quiet_ms_max.
   std::uint64_t quiet_ms = 500;
   std::uint64_t quiet_ms_max = 2000;
+  // Upstream names to keep resolved: the loop polls the resolver's sockets
+  // through its ring and runs its timers. May be null.
+  dns::Resolver* resolver = nullptr;
 };
 
 // Runs until SIGTERM or SIGINT (blocked beforehand with block_control_signals)

@@ -2,6 +2,8 @@
 // One slot of a worker's connection slab. Everything a connection owns is
 // reachable from here; the slot is freed only when nothing is in flight for it.
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string_view>
 
@@ -45,7 +47,10 @@ struct Relay {
   http::Method method = http::Method::get;  // of the request, for the response framing
   bool client_keep_alive = true;
   bool reused = false;  // upstream: taken from the pool (so it may have been closed under us)
-  char* request_copy = nullptr;  // client: the request head, for the log and a retry
+  std::uint32_t attempt =
+      0;  // upstream: which of the site's addresses, counted from the first tried
+  std::uint64_t address_generation = 0;  // upstream: the address set it was chosen from
+  char* request_copy = nullptr;          // client: the request head, for the log and a retry
   std::uint32_t request_copy_bytes = 0;
   bool request_sent = false;  // every byte of the request went upstream: no retry after this
   bool upstream_reusable = false;
@@ -107,6 +112,7 @@ struct Connection {
   // Proxying. A client connection relaying a request is linked to the upstream
   // connection carrying it (both are slots of the same slab), and the other way.
   Relay relay;
+  sockaddr_storage upstream_address{};  // upstream: where it connects, kept for the connect op
 
   TimerNode timer;
   char remote_ip[46] = {};

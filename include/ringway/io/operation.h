@@ -19,6 +19,7 @@ enum class OperationKind : std::uint8_t {
   wake,
   log_write,
   connect,
+  dns_poll,  // control loop: slot is the fd, generation counts the fd's watch changes
 };
 
 struct Operation {

@@ -10,6 +10,7 @@
 
 #include "ringway/config/config.h"
 #include "ringway/control/published.h"
+#include "ringway/dns/address_set.h"
 #include "ringway/http/request_head.h"
 #include "ringway/http/request_parser.h"
 #include "ringway/http/response_head.h"
@@ -38,6 +39,8 @@ struct WorkerSettings {
   const control::Published<tls::CertificateStore>* certificates = nullptr;
   const control::Published<tls::TicketKeys>* ticket_keys = nullptr;
   const proxy::SiteRouter* sites = nullptr;
+  // Per site: the addresses of its upstream name; null for literal upstreams.
+  std::vector<const control::Published<dns::AddressSet>*> upstream_addresses;
   int webroot_fd = -1;     // shared, read-only: an O_PATH directory
   int access_log_fd = -1;  // shared; -1 when access logging is off
   int cpu = -1;            // pin to this CPU; -1 leaves the thread unpinned
@@ -128,7 +131,10 @@ class Worker {
   std::size_t forward_request_body(Connection& client, std::string_view bytes);
   void request_complete(Connection& client);
   Connection* take_idle_upstream(std::uint32_t site_index);
-  Connection* open_upstream(std::uint32_t site_index);
+  Connection* open_upstream(std::uint32_t site_index, std::uint32_t attempt = 0);
+  bool upstream_address(std::uint32_t site_index, std::uint32_t attempt, sockaddr_storage& address,
+                        socklen_t& length, std::uint64_t& generation);
+  void connect_failed(Connection& upstream, int error);
   void on_connect(Connection& upstream, const io_uring_cqe& completion);
   void upstream_output_drained(Connection& upstream);
   void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
@@ -178,6 +184,8 @@ class Worker {
     std::uint32_t generation;
   };
   std::vector<std::vector<IdleUpstream>> idle_upstreams_;
+  std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per site
+  std::vector<std::uint32_t> next_address_;  // per site: spreads new connections over addresses
   std::uint64_t upstream_opened_ = 0;
   std::uint64_t upstream_reused_ = 0;
 

@@ -1,0 +1,60 @@
+#include "resolver_polls.h"
+
+#include <poll.h>
+
+namespace ringway::control {
+
+namespace {
+
+io::Operation poll_operation(int fd, std::uint32_t generation) {
+  return {io::OperationKind::dns_poll, static_cast<std::uint32_t>(fd), generation};
+}
+
+}  // namespace
+
+void ResolverPolls::arm(int fd, bool readable, bool writable) {
+  Watch& watch = watches_[fd];
+  unsigned events = (readable ? POLLIN : 0) | (writable ? POLLOUT : 0);
+  io_uring_prep_poll_add(ring_.next_submission(poll_operation(fd, watch.generation)), fd, events);
+  watch.armed = true;
+}
+
+void ResolverPolls::apply_changes() {
+  for (const dns::PollRequest& change : resolver_.take_poll_changes()) {
+    Watch& watch = watches_[change.fd];
+    if (watch.armed) {
+      // c-ares may close a socket and get the same number back: the old poll's
+      // completion carries the old generation and is dropped.
+      io_uring_prep_poll_remove(ring_.next_submission({io::OperationKind::ignored, 0, 0}),
+                                poll_operation(change.fd, watch.generation).pack());
+      watch.armed = false;
+    }
+    ++watch.generation;
+    if (change.readable || change.writable) {
+      arm(change.fd, change.readable, change.writable);
+    } else {
+      watches_.erase(change.fd);
+    }
+  }
+}
+
+void ResolverPolls::on_completion(const io_uring_cqe& completion, std::uint64_t now_ms) {
+  io::Operation operation = io::Operation::unpack(completion.user_data);
+  int fd = static_cast<int>(operation.slot);
+  auto found = watches_.find(fd);
+  if (found == watches_.end() || found->second.generation != operation.generation) return;
+  found->second.armed = false;
+  if (completion.res < 0) return;  // cancelled: a newer watch replaced it
+  auto events = static_cast<unsigned>(completion.res);
+  if (events & (POLLIN | POLLERR | POLLHUP)) resolver_.on_readable(fd, now_ms);
+  if (events & POLLOUT) resolver_.on_writable(fd, now_ms);
+  apply_changes();
+  // One-shot polls: re-arm while c-ares still wants the socket (level-triggered).
+  found = watches_.find(fd);
+  if (found == watches_.end() || found->second.armed) return;
+  if (std::optional<dns::PollRequest> wanted = resolver_.wanted(fd)) {
+    if (wanted->readable || wanted->writable) arm(fd, wanted->readable, wanted->writable);
+  }
+}
+
+}  // namespace ringway::control
