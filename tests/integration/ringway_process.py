@@ -940,9 +940,12 @@ class HttpsLoop:
                 raise AssertionError(f"status {r.status}: {r!r}")
             return serial
         except Exception as e:
-            raise AssertionError(f"after a {c.sock.version()} handshake served serial "
-                                 f"{c.peer_serial()} (resumed: {c.sock.session_reused}): "
-                                 f"{type(e).__name__}: {e}") from e
+            try:
+                state = (f"after a {c.sock.version()} handshake served serial "
+                         f"{c.peer_serial()} (resumed: {c.sock.session_reused})")
+            except Exception as e2:  # noqa: BLE001 (only for the message)
+                state = f"after the handshake ({type(e2).__name__}: {e2})"
+            raise AssertionError(f"{state}: {type(e).__name__}: {e}") from e
         finally:
             c.close()
 

@@ -16,6 +16,7 @@ ssl module over raw sockets (pipelining, handshake timeouts). Every wait is boun
 import os
 import re
 import shutil
+import socket
 import ssl
 import sys
 import tempfile
@@ -43,6 +44,63 @@ def established(p):
         return m.group(1)
     m = re.search(r"^Protocol version: (TLSv[\d.]+)", p.stderr, re.M)  # -brief
     return m.group(1) if m else None
+
+
+class BioClient:
+    """A TLS client over Python's MemoryBIO that writes its records to the socket in pieces
+    of `chunk` bytes (TCP_NODELAY, a pause between pieces), so the server sees records cut
+    across TCP segments and receive completions."""
+
+    def __init__(self, port, servername, ctx, chunk, pause=0.001):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=servername)
+        self.chunk, self.pause = chunk, pause
+
+    def close(self):
+        self.sock.close()
+
+    def _flush(self):
+        data = self.outgoing.read()
+        for i in range(0, len(data), self.chunk):
+            self.sock.sendall(data[i:i + self.chunk])
+            time.sleep(self.pause)
+
+    def _pump(self):
+        self.sock.settimeout(2)
+        data = self.sock.recv(65536)
+        if not data:
+            self.incoming.write_eof()
+            return False
+        self.incoming.write(data)
+        return True
+
+    def handshake(self, deadline):
+        while True:
+            try:
+                self.tls.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                if time.monotonic() > deadline or not self._pump():
+                    raise AssertionError("handshake did not finish")
+
+    def request(self, raw, want, count, deadline):
+        """Sends raw; reads plaintext until `want` occurs count times in it, or the deadline."""
+        self.tls.write(raw)
+        self._flush()
+        got = b""
+        while got.count(want) < count and time.monotonic() < deadline:
+            try:
+                got += self.tls.read(65536)
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            if not self._pump():
+                break
+        return got
 
 
 class TlsSites(RingwayCase):
@@ -379,6 +437,20 @@ class TlsHandshake(TlsSites):
             c.send(raw[i:i + 7])
             time.sleep(0.005)
         self.assertEqual(c.read_response().status, 200)
+
+    def test_records_split_across_tcp_segments(self):
+        ctx = tls_client_context(self.ca.root_pem)
+        for chunk in (1, 2, 5, 17, 100, 1000):
+            for name in ("a.test", "b.test"):
+                with self.subTest(chunk=chunk, name=name):
+                    c = BioClient(self.port, name, ctx, chunk)
+                    self.addCleanup(c.close)
+                    deadline = time.monotonic() + 10
+                    c.handshake(deadline)
+                    self.assertEqual(c.tls.version(), "TLSv1.3")
+                    raw = b"".join(request(target=f"/{i}", host=name) for i in range(3))
+                    got = c.request(raw, b"\r\n\r\nok\n", 3, deadline)
+                    self.assertEqual(got.count(b"HTTP/1.1 200 OK"), 3, got)
 
     def test_bad_request_over_tls_gets_400(self):
         ctx = tls_client_context(self.ca.root_pem)
