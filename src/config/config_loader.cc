@@ -13,6 +13,7 @@
 #include "ringway/http/request_head.h"
 #include "site_config.h"
 #include "table_reader.h"
+#include "upstream_url.h"
 
 // The error path below relies on toml::parse throwing parse_error.
 static_assert(TOML_EXCEPTIONS, "toml++ must be built with exceptions");
@@ -51,6 +52,16 @@ void read_http(TableReader& reader, Config& config) {
     }
   }
   read_integer(reader, "redirect_port", 1, 65535, http.redirect_port);
+  if (const auto* peer = take_string(reader, "acme_peer")) {
+    std::string error;
+    std::optional<Upstream> upstream = parse_upstream_url(peer->get(), error);
+    if (!upstream)
+      return reader.error(*peer, "acme_peer", fmt::format("\"{}\" {}", peer->get(), error));
+    if (upstream->tls)
+      return reader.error(*peer, "acme_peer", "must be an http:// URL (challenges are plain HTTP)");
+    http.has_acme_peer = true;
+    http.acme_peer = std::move(*upstream);
+  }
 }
 
 void read_timeouts(TableReader& reader, Config& config) {

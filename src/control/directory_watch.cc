@@ -60,21 +60,36 @@ void DirectoryWatch::add(const std::string& directory, unsigned mask) {
 
 void DirectoryWatch::watch(const std::vector<std::string>& directories) {
   if (fd_ < 0) return;
-  for (int watch : watches_) inotify_rm_watch(fd_, watch);
-  watches_.clear();
+  // What to watch now, each path once with the widest mask it needs.
+  std::vector<std::pair<std::string, unsigned>> wanted;
+  auto want = [&wanted](const std::string& path, unsigned mask) {
+    for (auto& [existing, existing_mask] : wanted) {
+      if (existing == path) {
+        existing_mask |= mask;
+        return;
+      }
+    }
+    wanted.emplace_back(path, mask);
+  };
   for (const std::string& directory : directories) {
     if (is_directory(directory)) {
-      add(directory, change_mask);
+      want(directory, change_mask);
       for (const std::string& target : symlink_target_directories(directory)) {
-        add(target, change_mask);
+        want(target, change_mask);
       }
       continue;
     }
     // Not there yet (a first install before certbot ran): wait for it to appear.
     std::string ancestor = parent_of(directory);
     while (!is_directory(ancestor) && ancestor != "/") ancestor = parent_of(ancestor);
-    add(ancestor, creation_mask);
+    want(ancestor, creation_mask);
   }
+  // Unchanged: keep the watches, since removing one queues an event of its own.
+  if (wanted == watched_) return;
+  for (int watch : watches_) inotify_rm_watch(fd_, watch);
+  watches_.clear();
+  for (const auto& [path, mask] : wanted) add(path, mask);
+  watched_ = std::move(wanted);
 }
 
 bool DirectoryWatch::drain() {
@@ -83,7 +98,12 @@ bool DirectoryWatch::drain() {
   while (fd_ >= 0) {
     ssize_t length = read(fd_, events, sizeof events);
     if (length <= 0) break;
-    any = true;
+    for (ssize_t offset = 0; offset < length;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(events + offset);
+      // IN_IGNORED only says a watch went away (we removed it, or its directory did).
+      if (!(event->mask & IN_IGNORED)) any = true;
+      offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
   }
   return any;
 }

@@ -168,11 +168,17 @@ int run_server(const config::Config& config) {
   proxy::SiteRouter sites = make_site_router(config);
   // Upstream names are resolved by the control loop; workers read the results.
   dns::Resolver resolver;
-  std::vector<const Published<dns::AddressSet>*> upstream_addresses(config.sites.size(), nullptr);
+  // Routes, as the workers number them: each site's upstream, then the ACME peer.
+  std::vector<const config::Upstream*> routes;
+  for (const config::Site& site : config.sites) {
+    routes.push_back(site.has_upstream ? &site.upstream : nullptr);
+  }
+  if (config.http.has_acme_peer) routes.push_back(&config.http.acme_peer);
+  std::vector<const Published<dns::AddressSet>*> upstream_addresses(routes.size(), nullptr);
   bool resolving = false;
-  for (std::size_t index = 0; index < config.sites.size(); ++index) {
-    const config::Site& site = config.sites[index];
-    if (!site.has_upstream || site.upstream.literal) continue;
+  for (std::size_t index = 0; index < routes.size(); ++index) {
+    const config::Upstream* upstream = routes[index];
+    if (upstream == nullptr || upstream->literal) continue;
     if (!resolving) {
       std::string error = resolver.open(config.resolver);
       if (!error.empty()) {
@@ -181,8 +187,7 @@ int run_server(const config::Config& config) {
       }
       resolving = true;
     }
-    upstream_addresses[index] =
-        &resolver.resolve(site.upstream.host, site.upstream.port, monotonic_ms());
+    upstream_addresses[index] = &resolver.resolve(upstream->host, upstream->port, monotonic_ms());
   }
 
   block_control_signals();

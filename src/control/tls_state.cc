@@ -26,10 +26,19 @@ void TlsState::reload(std::string_view reason) {
 
 void TlsState::build(std::string_view reason) {
   tls::BuildResult result = tls::CertificateStore::build(settings_, store_);
-  for (const tls::StoreMessage& message : result.messages) {
-    log::Level level =
-        message.level == tls::MessageLevel::error ? log::Level::error : log::Level::warning;
-    log::write_line(level, "tls: %s", message.text.c_str());
+  // One line per site, naming it, however many things the store says about it.
+  for (std::size_t first = 0; first < result.messages.size();) {
+    const tls::StoreMessage& message = result.messages[first];
+    std::string text = message.text;
+    log::Level level = log::Level::warning;
+    std::size_t next = first;
+    for (; next < result.messages.size() && result.messages[next].site == message.site; ++next) {
+      if (next != first) text += "; " + result.messages[next].text;
+      if (result.messages[next].level == tls::MessageLevel::error) level = log::Level::error;
+    }
+    log::write_line(level, "tls: site %s: %s", message.site.empty() ? "-" : message.site.c_str(),
+                    text.c_str());
+    first = next;
   }
   bool changed = result.store != store_;
   store_ = result.store;

@@ -54,7 +54,8 @@ class Writer {
       overflow_ = true;
       return *this;
     }
-    std::memcpy(out_.data + size_, text.data(), text.size());
+    // An empty view may have no data at all: memcpy must not see its null pointer.
+    if (!text.empty()) std::memcpy(out_.data + size_, text.data(), text.size());
     size_ += text.size();
     return *this;
   }

@@ -55,10 +55,19 @@ Worker::Worker(WorkerSettings settings)
     certificates_ = control::Published<tls::CertificateStore>::Reader(*settings_.certificates);
   if (settings_.ticket_keys != nullptr)
     ticket_keys_ = control::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
-  held_.reserve(receive_buffer_count / 2);
-  idle_upstreams_.resize(settings_.config->sites.size());
-  next_address_.assign(settings_.config->sites.size(), 0);
-  for (const control::Published<dns::AddressSet>* published : settings_.upstream_addresses) {
+  held_.reserve(receive_buffer_count);
+  for (const config::Site& site : settings_.config->sites) {
+    routes_.push_back({&site.upstream, site.upstream_host, site.request_body_bytes_max, site.hsts});
+  }
+  acme_peer_route_ = static_cast<std::uint32_t>(routes_.size());
+  if (settings_.config->http.has_acme_peer) {
+    routes_.push_back({&settings_.config->http.acme_peer, config::UpstreamHost::client, 0, {}});
+  }
+  idle_upstreams_.resize(routes_.size());
+  next_address_.assign(routes_.size(), 0);
+  for (std::size_t route = 0; route < routes_.size(); ++route) {
+    const control::Published<dns::AddressSet>* published =
+        route < settings_.upstream_addresses.size() ? settings_.upstream_addresses[route] : nullptr;
     upstream_addresses_.push_back(published != nullptr
                                       ? control::Published<dns::AddressSet>::Reader(*published)
                                       : control::Published<dns::AddressSet>::Reader());
@@ -262,12 +271,10 @@ void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& complet
     return;
   }
   Connection& connection = take_slot(fd);
-  // The client's address: for the access log and for X-Forwarded-For.
-  if (settings_.access_log_fd >= 0 || (settings_.sites != nullptr && settings_.sites->proxies())) {
-    std::string peer = peer_address_text(fd);
-    std::memcpy(connection.remote_ip, peer.data(),
-                std::min(peer.size(), sizeof connection.remote_ip - 1));
-  }
+  // The client's address: for the access log, X-Forwarded-For and error lines.
+  std::string peer = peer_address_text(fd);
+  std::memcpy(connection.remote_ip, peer.data(),
+              std::min(peer.size(), sizeof connection.remote_ip - 1));
   connection.head_started_ms = now_ms_;
   // For HTTPS this also bounds the handshake.
   timers_.schedule(connection.timer, now_ms_ + settings_.config->timeouts.request_head_ms);

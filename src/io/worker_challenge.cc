@@ -21,6 +21,18 @@ constexpr std::size_t challenge_path_bytes_max = 320;
 // O_NONBLOCK: a FIFO planted in the webroot must not hold a kernel worker forever.
 const open_how challenge_open_how = {O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, RESOLVE_BENEATH};
 
+bool equal_ignoring_case(std::string_view left, std::string_view right) {
+  if (left.size() != right.size()) return false;
+  for (std::size_t index = 0; index < left.size(); ++index) {
+    char a = left[index];
+    char b = right[index];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
 // The file's bytes are read into the tail of the output chunk; the response is
 // then written at its front, so no other buffer is needed.
 char* file_area(char* output, std::size_t chunk_bytes) {
@@ -57,6 +69,8 @@ void Worker::on_file_open(Connection& connection, const io_uring_cqe& completion
       log::write_line(log::Level::error, "challenge file %.*s: %s",
                       static_cast<int>(connection.pending.target.size()),
                       connection.pending.target.data(), std::strerror(-completion.res));
+    } else if (ask_acme_peer(connection)) {
+      return;
     }
     finish_challenge(connection, 404, {});
     return;
@@ -94,6 +108,32 @@ void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion
   finish_challenge(connection, 200,
                    {file_area(connection.output, output_pool_.chunk_bytes()),
                     static_cast<std::size_t>(completion.res)});
+}
+
+// The validator may reach either host of a round-robin pair: a token this host
+// does not have is asked for at the peer. The request carries the hop marker, and
+// one that already carries it is answered 404 here, so two hosts that both miss
+// answer in one hop instead of bouncing it between them.
+bool Worker::ask_acme_peer(Connection& connection) {
+  if (acme_peer_route_ >= routes_.size()) return false;
+  std::string_view request{connection.input, connection.pending.head_bytes};
+  if (http::parse_request_head(request, head_, parser_limits_).status !=
+      http::ParseStatus::complete) {
+    return false;
+  }
+  for (std::size_t index = 0; index < head_.header_count; ++index) {
+    if (equal_ignoring_case(head_.headers[index].name, hop_header)) return false;
+  }
+  connection.awaiting_file = false;
+  connection.paused = false;
+  start_proxy(connection, head_, request, acme_peer_route_);  // copies the head it needs
+  // The request leaves the input; what a pipelining client sent after it waits for the answer.
+  std::uint32_t rest = connection.input_bytes - connection.pending.head_bytes;
+  std::memmove(connection.input, connection.input + connection.pending.head_bytes, rest);
+  connection.input_bytes = rest;
+  connection.paused = true;
+  flush_output(connection);  // a 502 when the peer cannot be reached at all
+  return true;
 }
 
 void Worker::on_file_close(Connection& connection) {

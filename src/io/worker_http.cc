@@ -11,11 +11,11 @@ namespace ringway::io {
 
 namespace {
 
-// Half the receive buffer ring (worker.cc): paused clients cannot starve the rest.
-constexpr std::size_t held_buffers_max = 512;
+// Three quarters of the receive buffer ring (worker.cc): paused clients cannot starve the rest.
+constexpr std::size_t held_buffers_max = 768;
 // One connection may hold a few: a pipelining client that is far ahead of us
 // is closed rather than allowed to take the ring from everyone else.
-constexpr std::uint32_t held_buffers_per_connection_max = 64;
+constexpr std::uint32_t held_buffers_per_connection_max = 256;
 constexpr std::uint64_t linger_ms = 2000;
 
 int status_for(http::ParseStatus status) {
@@ -35,8 +35,16 @@ void Worker::prep_receive(Connection& connection) {
   io_uring_sqe* submission =
       ring_.next_submission(operation_for(OperationKind::receive, connection));
   // Multishot receive (6.0) into the provided-buffer ring: armed once per
-  // connection, and the kernel only picks a buffer when bytes arrive.
-  io_uring_prep_recv_multishot(submission, connection.fd, nullptr, 0, 0);
+  // connection, and the kernel only picks a buffer when bytes arrive. A bulk
+  // sender (an upstream, a client sending a body) would fill the whole ring in
+  // one go, though: those take one buffer per receive, so pausing them is exact.
+  bool bulk = connection.relay.role == Relay::Role::upstream ||
+              connection.relay.stage == Relay::Stage::request;
+  if (bulk) {
+    io_uring_prep_recv(submission, connection.fd, nullptr, 0, 0);
+  } else {
+    io_uring_prep_recv_multishot(submission, connection.fd, nullptr, 0, 0);
+  }
   submission->flags |= IOSQE_BUFFER_SELECT;
   submission->buf_group = receive_buffers_.group_id();
   connection.receiving = true;

@@ -23,8 +23,6 @@ namespace {
 using Stage = Relay::Stage;
 using Role = Relay::Role;
 
-constexpr std::string_view hop_header_name = "X-Ringway-Hop";
-
 }  // namespace
 
 Connection* Worker::peer_of(const Connection& connection) {
@@ -48,11 +46,11 @@ void Worker::unlink(Connection& connection) {
 }
 
 bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
-                         std::string_view request, std::uint32_t site_index) {
-  const config::Site& site = settings_.config->sites[site_index];
+                         std::string_view request, std::uint32_t route_index) {
+  const Route& route = routes_[route_index];
   Relay& relay = client.relay;
   relay = Relay{};
-  relay.site = site_index;
+  relay.route = route_index;
   relay.method = head.method;
   relay.client_keep_alive = head.keep_alive && !stopping_;
   relay.logged = {head.method_text,
@@ -66,18 +64,18 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
                   static_cast<std::uint32_t>(request.size()),
                   now_unix_ns_};
   relay.body = http::request_body_framing(head);
-  if (head.has_content_length && head.content_length > site.request_body_bytes_max) {
+  if (head.has_content_length && head.content_length > route.body_bytes_max) {
     return answer_status(client, relay.logged, 413, false);
   }
   // The head stays readable for the access log and for a retry on a new connection.
   keep_request_copy(client, request);
 
-  Connection* upstream = take_idle_upstream(site_index);
+  Connection* upstream = take_idle_upstream(route_index);
   bool reused = upstream != nullptr;
-  if (upstream == nullptr) upstream = open_upstream(site_index);
+  if (upstream == nullptr) upstream = open_upstream(route_index);
   if (upstream == nullptr) return answer_status(client, relay.logged, 502, false);
   link(client, *upstream);
-  upstream->relay.site = site_index;
+  upstream->relay.route = route_index;
   upstream->relay.method = head.method;
   if (!write_upstream_request(client, *upstream)) {
     fail_exchange(client, 502, "request head too large for the upstream buffer");
@@ -90,7 +88,11 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
     timers_.schedule(upstream->timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
     flush_output(*upstream);
   }
-  if (relay.body.kind() == http::BodyKind::none) request_complete(client);
+  if (relay.body.kind() == http::BodyKind::none) {
+    request_complete(client);
+  } else {
+    pause_receiving(client);  // re-armed one buffer at a time while the body streams (prep_receive)
+  }
   return true;
 }
 
@@ -107,14 +109,13 @@ bool Worker::write_upstream_request(Connection& client, Connection& upstream) {
   if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete) {
     return false;
   }
-  const config::Site& site = settings_.config->sites[client.relay.site];
+  const Route& route = routes_[client.relay.route];
   http::ProxyHeadOptions options;
   options.client_address = client.remote_ip;
   options.client_https = client.tls;
-  if (site.upstream_host == config::UpstreamHost::upstream) {
-    options.upstream_host = site.upstream.authority;
-  }
-  options.hop_header_name = hop_header_name;
+  if (route.host == config::UpstreamHost::upstream)
+    options.upstream_host = route.upstream->authority;
+  options.hop_header_name = hop_header;
   options.hop_header_value = "1";
   http::OutputArea out = output_area(upstream);
   if (!http::write_proxied_request_head(out, head_, options)) return false;
@@ -130,8 +131,7 @@ std::size_t Worker::forward_request_body(Connection& client, std::string_view by
   http::OutputArea out = output_area(*upstream);
   std::size_t room = out.capacity - out.size;
   http::BodyScan scan = client.relay.body.scan(bytes.substr(0, room));
-  const config::Site& site = settings_.config->sites[client.relay.site];
-  if (scan.error || client.relay.body.data_bytes() > site.request_body_bytes_max) {
+  if (scan.error || client.relay.body.data_bytes() > routes_[client.relay.route].body_bytes_max) {
     fail_exchange(client, scan.error ? 400 : 413, scan.error ? "bad request body" : nullptr);
     return bytes.size();
   }
@@ -152,8 +152,8 @@ void Worker::request_complete(Connection& client) {
   client.paused = true;
 }
 
-Connection* Worker::take_idle_upstream(std::uint32_t site_index) {
-  std::vector<IdleUpstream>& pool = idle_upstreams_[site_index];
+Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
+  std::vector<IdleUpstream>& pool = idle_upstreams_[route_index];
   while (!pool.empty()) {
     IdleUpstream idle = pool.back();
     pool.pop_back();
@@ -163,7 +163,7 @@ Connection* Worker::take_idle_upstream(std::uint32_t site_index) {
       continue;
     }
     // Reused only while its address is still among the upstream's current ones.
-    const auto& addresses = upstream_addresses_[site_index].get();
+    const auto& addresses = upstream_addresses_[route_index].get();
     if (addresses && addresses->generation != upstream.relay.address_generation) {
       close_connection(upstream);
       continue;
@@ -174,10 +174,10 @@ Connection* Worker::take_idle_upstream(std::uint32_t site_index) {
   return nullptr;
 }
 
-bool Worker::upstream_address(std::uint32_t site_index, std::uint32_t attempt,
+bool Worker::upstream_address(std::uint32_t route_index, std::uint32_t attempt,
                               sockaddr_storage& address, socklen_t& length,
                               std::uint64_t& generation) {
-  const config::Upstream& target = settings_.config->sites[site_index].upstream;
+  const config::Upstream& target = *routes_[route_index].upstream;
   if (target.literal) {
     if (attempt > 0) return false;
     address = target.address;
@@ -185,28 +185,28 @@ bool Worker::upstream_address(std::uint32_t site_index, std::uint32_t attempt,
     generation = 0;
     return true;
   }
-  const auto& addresses = upstream_addresses_[site_index].get();
+  const auto& addresses = upstream_addresses_[route_index].get();
   if (!addresses || attempt >= addresses->addresses.size()) return false;
-  std::size_t index = (next_address_[site_index] + attempt) % addresses->addresses.size();
+  std::size_t index = (next_address_[route_index] + attempt) % addresses->addresses.size();
   address = addresses->addresses[index];
   length = dns::address_length(address);
   generation = addresses->generation;
   return true;
 }
 
-Connection* Worker::open_upstream(std::uint32_t site_index, std::uint32_t attempt) {
-  const config::Upstream& target = settings_.config->sites[site_index].upstream;
+Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attempt) {
+  const config::Upstream& target = *routes_[route_index].upstream;
   sockaddr_storage address{};
   socklen_t address_length = 0;
   std::uint64_t generation = 0;
   if (free_head_ >= connections_.size()) return nullptr;
-  if (!upstream_address(site_index, attempt, address, address_length, generation)) {
+  if (!upstream_address(route_index, attempt, address, address_length, generation)) {
     if (attempt == 0) {
       log::write_line(log::Level::error, "upstream %s: no address yet", target.authority.c_str());
     }
     return nullptr;
   }
-  if (attempt == 0) ++next_address_[site_index];  // new connections take turns over the set
+  if (attempt == 0) ++next_address_[route_index];  // new connections take turns over the set
   int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     log::write_line(log::Level::error, "upstream %s: socket: %s", target.authority.c_str(),
@@ -219,7 +219,7 @@ Connection* Worker::open_upstream(std::uint32_t site_index, std::uint32_t attemp
   preflight::apply_tcp_tuning(fd, settings_.config->tcp);
   Connection& upstream = take_slot(fd);
   upstream.relay.role = Role::upstream;
-  upstream.relay.site = site_index;
+  upstream.relay.route = route_index;
   upstream.relay.attempt = attempt;
   upstream.relay.address_generation = generation;
   upstream.upstream_address = address;
@@ -252,13 +252,13 @@ void Worker::on_connect(Connection& upstream, const io_uring_cqe& completion) {
 // Tries the upstream's next address; 502 once every address failed.
 void Worker::connect_failed(Connection& upstream, int error) {
   log::write_line(log::Level::error, "upstream %s: connect %s: %s",
-                  settings_.config->sites[upstream.relay.site].upstream.authority.c_str(),
+                  routes_[upstream.relay.route].upstream->authority.c_str(),
                   dns::format_address(upstream.upstream_address).c_str(), std::strerror(error));
   Connection* client = peer_of(upstream);
-  std::uint32_t site = upstream.relay.site;
+  std::uint32_t route = upstream.relay.route;
   std::uint32_t next_attempt = upstream.relay.attempt + 1;
   if (client != nullptr) unlink(*client);
-  Connection* next = client != nullptr ? open_upstream(site, next_attempt) : nullptr;
+  Connection* next = client != nullptr ? open_upstream(route, next_attempt) : nullptr;
   if (next != nullptr) {
     // Nothing reached the failed address: its queued request (head and any body
     // so far) moves to the next connection as it is.
@@ -326,10 +326,10 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
   // A close-delimited body ends for the client only when we close.
   client.relay.client_keep_alive =
       client.relay.client_keep_alive && framing.kind() != http::BodyKind::until_close;
-  const config::Site& site = settings_.config->sites[client.relay.site];
   http::ProxyResponseOptions options;
   options.keep_alive = client.relay.client_keep_alive;
-  options.strict_transport_security = client.tls ? std::string_view(site.hsts) : std::string_view();
+  options.strict_transport_security =
+      client.tls ? routes_[client.relay.route].hsts : std::string_view();
   http::OutputArea out = output_area(client);
   if (!http::write_proxied_response_head(out, response_head_, options)) {
     fail_exchange(client, 502, "upstream response head does not fit");
@@ -404,7 +404,7 @@ void Worker::release_upstream(Connection& upstream) {
   }
   upstream.relay.stage = Stage::none;
   upstream.paused = false;
-  idle_upstreams_[upstream.relay.site].push_back({slot_of(upstream), upstream.generation});
+  idle_upstreams_[upstream.relay.route].push_back({slot_of(upstream), upstream.generation});
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_idle_ms);
   resume_receiving(upstream);  // a pooled connection listens for the upstream closing it
 }
@@ -457,7 +457,7 @@ void Worker::upstream_closed(Connection& upstream) {
   bool retry = upstream.relay.reused && client->relay.body.kind() == http::BodyKind::none;
   unlink(*client);
   if (retry) {
-    Connection* fresh = open_upstream(client->relay.site);
+    Connection* fresh = open_upstream(client->relay.route);
     if (fresh != nullptr) {
       link(*client, *fresh);
       fresh->relay.method = client->relay.method;

@@ -34,7 +34,9 @@ WOLFSSL_CTX* new_server_context(std::string& error) {
   int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1};
   bool ok = wolfSSL_CTX_SetMinVersion(context, WOLFSSL_TLSV1_2) == WOLFSSL_SUCCESS &&
             wolfSSL_CTX_set_cipher_list(context, cipher_list) == WOLFSSL_SUCCESS &&
-            wolfSSL_CTX_set_groups(context, groups, 2) == WOLFSSL_SUCCESS;
+            wolfSSL_CTX_set_groups(context, groups, 2) == WOLFSSL_SUCCESS &&
+            // set_groups covers TLS 1.3 key shares; TLS 1.2's ECDHE curves need their own list.
+            wolfSSL_CTX_set1_curves_list(context, "X25519:P-256") == WOLFSSL_SUCCESS;
   if (!ok) {
     wolfSSL_CTX_free(context);
     error = "wolfSSL refused ringway's TLS policy (versions, ciphers or groups)";

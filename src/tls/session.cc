@@ -220,6 +220,7 @@ std::size_t ServerSession::take_input(char* buffer, std::size_t size) {
     pending_offset_ += static_cast<std::uint32_t>(taken);
   }
   std::size_t from_view = std::min(size - taken, borrowed_.size());
+  if (from_view == 0) return taken;  // an empty view may be null: no memcpy from it
   std::memcpy(buffer + taken, borrowed_.data(), from_view);
   borrowed_.remove_prefix(from_view);
   return taken + from_view;

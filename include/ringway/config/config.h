@@ -27,20 +27,6 @@ struct AccessLog {
   AccessLogFormat format = AccessLogFormat::combined;
 };
 
-// The plain-HTTP front end: ACME challenges and the redirect to HTTPS.
-struct HttpFront {
-  std::vector<ListenAddress> listen;
-  std::string acme_webroot;  // challenges are read below <acme_webroot>/.well-known/acme-challenge
-  std::uint16_t redirect_port = 443;  // port of the HTTPS Location; 443 is left out of it
-};
-
-// The HTTPS front end: TLS on these addresses for every [[site]].
-struct HttpsFront {
-  std::vector<ListenAddress> listen;
-  // The site for clients without SNI, or with a name no site has; empty: the first site.
-  std::string default_host;
-};
-
 // Where a site's requests go: "http://opam_live:80", "http://127.0.0.1:8080".
 struct Upstream {
   bool tls = false;  // https://
@@ -50,6 +36,23 @@ struct Upstream {
   sockaddr_storage address{};  // with literal: host and port as a socket address
   socklen_t address_length = 0;
   std::string authority;  // host[:port] as written, for a Host field naming the upstream
+};
+
+// The plain-HTTP front end: ACME challenges and the redirect to HTTPS.
+struct HttpFront {
+  std::vector<ListenAddress> listen;
+  std::string acme_webroot;  // challenges are read below <acme_webroot>/.well-known/acme-challenge
+  std::uint16_t redirect_port = 443;  // port of the HTTPS Location; 443 is left out of it
+  // The other host of a round-robin pair: a challenge missing here is asked for there.
+  bool has_acme_peer = false;
+  Upstream acme_peer;
+};
+
+// The HTTPS front end: TLS on these addresses for every [[site]].
+struct HttpsFront {
+  std::vector<ListenAddress> listen;
+  // The site for clients without SNI, or with a name no site has; empty: the first site.
+  std::string default_host;
 };
 
 // The Host field sent upstream: the client's (the default) or the upstream's own.

@@ -5,6 +5,7 @@
 // targets' directories watched as well.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ringway::control {
@@ -31,6 +32,7 @@ class DirectoryWatch {
 
   int fd_ = -1;
   std::vector<int> watches_;
+  std::vector<std::pair<std::string, unsigned>> watched_;  // path and mask, as last set up
 };
 
 }  // namespace ringway::control

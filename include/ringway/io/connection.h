@@ -42,8 +42,8 @@ struct Relay {
   Stage stage = Stage::none;
   std::uint32_t peer_slot = 0;
   std::uint32_t peer_generation = 0;
-  bool linked = false;     // peer_* name the other connection of this exchange
-  std::uint32_t site = 0;  // the site whose upstream this is (the pool it returns to)
+  bool linked = false;      // peer_* name the other connection of this exchange
+  std::uint32_t route = 0;  // Worker::routes_: the upstream (and pool) of this exchange
   http::Method method = http::Method::get;  // of the request, for the response framing
   bool client_keep_alive = true;
   bool reused = false;  // upstream: taken from the pool (so it may have been closed under us)

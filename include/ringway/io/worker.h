@@ -26,6 +26,9 @@
 
 namespace ringway::io {
 
+// Marks a request ringway forwarded, so that two hosts never bounce one between them.
+inline constexpr std::string_view hop_header = "X-Ringway-Hop";
+
 struct ListenerSocket {
   int fd = -1;       // owned by the worker from now on
   bool tls = false;  // an HTTPS listener
@@ -39,7 +42,8 @@ struct WorkerSettings {
   const control::Published<tls::CertificateStore>* certificates = nullptr;
   const control::Published<tls::TicketKeys>* ticket_keys = nullptr;
   const proxy::SiteRouter* sites = nullptr;
-  // Per site: the addresses of its upstream name; null for literal upstreams.
+  // Per route (each site, then the ACME peer): the addresses of its upstream
+  // name; null for literal upstreams and sites without an upstream.
   std::vector<const control::Published<dns::AddressSet>*> upstream_addresses;
   int webroot_fd = -1;     // shared, read-only: an O_PATH directory
   int access_log_fd = -1;  // shared; -1 when access logging is off
@@ -124,15 +128,15 @@ class Worker {
   void link(Connection& client, Connection& upstream);
   void unlink(Connection& connection);
   bool start_proxy(Connection& client, const http::RequestHead& head, std::string_view request,
-                   std::uint32_t site_index);
+                   std::uint32_t route_index);
   void keep_request_copy(Connection& client, std::string_view request);
   void release_request_copy(Connection& client);
   bool write_upstream_request(Connection& client, Connection& upstream);
   std::size_t forward_request_body(Connection& client, std::string_view bytes);
   void request_complete(Connection& client);
-  Connection* take_idle_upstream(std::uint32_t site_index);
-  Connection* open_upstream(std::uint32_t site_index, std::uint32_t attempt = 0);
-  bool upstream_address(std::uint32_t site_index, std::uint32_t attempt, sockaddr_storage& address,
+  Connection* take_idle_upstream(std::uint32_t route_index);
+  Connection* open_upstream(std::uint32_t route_index, std::uint32_t attempt = 0);
+  bool upstream_address(std::uint32_t route_index, std::uint32_t attempt, sockaddr_storage& address,
                         socklen_t& length, std::uint64_t& generation);
   void connect_failed(Connection& upstream, int error);
   void on_connect(Connection& upstream, const io_uring_cqe& completion);
@@ -154,6 +158,7 @@ class Worker {
   void on_file_open(Connection& connection, const io_uring_cqe& completion);
   void on_file_read(Connection& connection, const io_uring_cqe& completion);
   void on_file_close(Connection& connection);
+  bool ask_acme_peer(Connection& connection);
   void finish_challenge(Connection& connection, int status, std::string_view body);
 
   WorkerSettings settings_;
@@ -183,6 +188,16 @@ class Worker {
     std::uint32_t slot;
     std::uint32_t generation;
   };
+  // Where proxied requests go: each site's upstream (by site index), then the
+  // ACME peer; pools and address sets are kept per route.
+  struct Route {
+    const config::Upstream* upstream = nullptr;
+    config::UpstreamHost host = config::UpstreamHost::client;
+    std::uint64_t body_bytes_max = 0;
+    std::string_view hsts;
+  };
+  std::vector<Route> routes_;
+  std::uint32_t acme_peer_route_ = 0;  // == routes_.size() when there is no peer
   std::vector<std::vector<IdleUpstream>> idle_upstreams_;
   std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per site
   std::vector<std::uint32_t> next_address_;  // per site: spreads new connections over addresses
