@@ -1,4 +1,6 @@
 // The plain-HTTP front end of a worker: receive, parse, route, respond.
+#include <sys/socket.h>
+
 #include <cassert>
 #include <cstring>
 
@@ -380,8 +382,10 @@ void Worker::after_output_drained(Connection& connection) {
     // Shut our side and drain the client briefly, so unread request bytes do
     // not make the kernel reset the connection before the response arrives.
     connection.lingering = true;
-    io_uring_sqe* submission = ring_.next_submission({OperationKind::ignored, 0, 0});
-    io_uring_prep_shutdown(submission, connection.fd, SHUT_WR);
+    // A direct call, not the ring: io_uring runs shutdown in a worker thread that
+    // looks the descriptor up late, by when this connection may be closed and
+    // its number given to a new one, whose write side it would then shut.
+    ::shutdown(connection.fd, SHUT_WR);
     timers_.schedule(connection.timer, now_ms_ + linger_ms);
     return;
   }
