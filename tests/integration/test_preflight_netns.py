@@ -10,9 +10,15 @@ to clean up: the namespace ends with the process) and the tests below run inside
 - AcceptedSockets: with the namespace's default congestion control set to reno, ringway's
   accepted sockets must still say bbr and carry the configured keepalive; checked from the
   kernel's side with `ss -tieo` and with getsockopt on ringway's own descriptor (pidfd_getfd).
+- ProxiedSockets: an HTTPS site proxies to a Python http.server backend on loopback in the
+  namespace; during a kept-alive request both of ringway's sockets of the exchange (the
+  accepted client side and its upstream connection to the backend) must say bbr and carry
+  the configured keepalive (getsockopt on borrowed descriptors, and `ss`), while the test
+  client's and the backend's own sockets show the namespace's defaults (reno, no keepalive).
 """
 
 import ctypes
+import http.server
 import json
 import os
 import re
@@ -22,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -193,7 +200,12 @@ def duplicate_from(pid, target_fd):
 def ringway_socket_for(pid, client):
     """ringway's accepted socket whose peer is `client`, as a socket object of ours, or None
     when ringway holds none in its descriptor table (e.g. io_uring fixed descriptors)."""
-    want = client.getsockname()[:2]
+    return ringway_socket_between(pid, peer=client.getsockname()[:2])
+
+
+def ringway_socket_between(pid, peer, local=None):
+    """ringway's TCP socket connected to `peer` (and bound to `local` when given), borrowed
+    into a socket object of ours, or None when ringway's descriptor table has none."""
     for name in os.listdir(f"/proc/{pid}/fd"):
         try:
             if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
@@ -202,12 +214,24 @@ def ringway_socket_for(pid, client):
         except OSError:
             continue
         try:
-            if sock.type == socket.SOCK_STREAM and sock.getpeername()[:2] == want:
+            if (sock.type == socket.SOCK_STREAM and sock.getpeername()[:2] == tuple(peer)
+                    and (local is None or sock.getsockname()[:2] == tuple(local))):
                 return sock
         except OSError:
             pass
         sock.close()
     return None
+
+
+def socket_options(sock):
+    """The options ringway sets per socket, read back with getsockopt."""
+    get = sock.getsockopt
+    return {"SO_KEEPALIVE": get(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+            "TCP_KEEPIDLE": get(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+            "TCP_KEEPINTVL": get(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+            "TCP_KEEPCNT": get(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+            "TCP_CONGESTION": get(socket.IPPROTO_TCP, socket.TCP_CONGESTION,
+                                  16).rstrip(b"\0").decode()}
 
 
 def ss_lines(port):
@@ -308,6 +332,168 @@ class AcceptedSockets(NamespaceCase):
         for option, value in expected.items():
             row = rows[f"socket {option}"]
             self.assertEqual((row["verdict"], row["actual"]), ("ok", value), row)
+
+
+# --- both of ringway's sockets of a proxied request ---
+
+class _Backend(http.server.BaseHTTPRequestHandler):
+    """GET answers 200 with a Content-Length body and keeps the connection; the server keeps
+    each request's connection (the backend's own accepted socket) by path."""
+    protocol_version = "HTTP/1.1"
+    timeout = 20  # bounds a handler thread waiting for the next request
+
+    def do_GET(self):
+        self.server.connections[self.path] = self.connection
+        body = b"proxied\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class _BackendServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # server_close() must not wait for kept-alive handler threads
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Backend)
+        self.connections = {}
+
+
+class ProxiedSockets(NamespaceCase):
+    """An HTTPS site proxying to a backend on loopback: ringway's accepted client socket and
+    its upstream socket both carry [tcp] (bbr, keepalive 37/7/4); the client's and the
+    backend's own sockets carry the namespace's defaults (reno; keepalive off, 100/20/3)."""
+
+    NAME = "p.test"
+    TCP = AcceptedSockets.TCP
+    RINGWAY = {"SO_KEEPALIVE": 1, "TCP_KEEPIDLE": 37, "TCP_KEEPINTVL": 7, "TCP_KEEPCNT": 4,
+               "TCP_CONGESTION": "bbr"}
+    NAMESPACE = {"SO_KEEPALIVE": 0, "TCP_KEEPIDLE": 100, "TCP_KEEPINTVL": 20, "TCP_KEEPCNT": 3,
+                 "TCP_CONGESTION": "reno"}
+
+    def setUp(self):
+        super().setUp()
+        for tool in ("openssl", "ss"):
+            if shutil.which(tool) is None:
+                self.skipTest(f"{tool} is not installed")
+        from test_proxy import TlsClient, make_live_dir
+        self.TlsClient = TlsClient
+        # The namespace's defaults differ from [tcp] in every value, so each value read on
+        # ringway's sockets can only come from ringway's own setsockopt.
+        write_sysctl("net.ipv4.tcp_congestion_control", "reno")
+        write_sysctl("net.ipv4.tcp_keepalive_time", 100)
+        write_sysctl("net.ipv4.tcp_keepalive_intvl", 20)
+        write_sysctl("net.ipv4.tcp_keepalive_probes", 3)
+
+        self.backend = _BackendServer()
+        self.backend_port = self.backend.server_address[1]
+        thread = threading.Thread(target=self.backend.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        self.addCleanup(self.backend.server_close)
+        self.addCleanup(thread.join, 5)
+        self.addCleanup(self.backend.shutdown)
+
+        live, self.cafile = make_live_dir(self.tmp, self.NAME)
+        self.https_port = free_port()
+        http_port = free_port()
+        listen = [f"127.0.0.1:{http_port}", f"127.0.0.1:{self.https_port}"]
+        text = (config_text(listen[:1], tcp=self.TCP)
+                .replace("[log]", f"redirect_port = {self.https_port}\n\n[https]\n"
+                                  f"listen = {json.dumps(listen[1:])}\n\n[log]", 1)
+                + f"\n[[site]]\nhosts = [{json.dumps(self.NAME)}]\n"
+                  f"certificate = {json.dumps(live)}\n"
+                  f'upstream = "http://127.0.0.1:{self.backend_port}"\n')
+        self.rw = Ringway(self.tmp, args=["run", "--config", self.write(text)], listen=listen)
+        self.rw.start()
+        self.addCleanup(self.rw.stop, signal.SIGKILL, 5)
+        self.rw.wait_ready()
+
+    def proxied_request(self, path):
+        """A GET through ringway on a kept-alive TLS connection, left open. Returns the client
+        and the backend's own socket of that request."""
+        client = self.TlsClient.open(self.https_port, self.NAME, self.cafile, timeout=10)
+        self.addCleanup(client.close)
+        client.send(f"GET {path} HTTP/1.1\r\nHost: {self.NAME}\r\n\r\n".encode())
+        resp = client.read_response(timeout=10)
+        self.assertEqual((resp.status, resp.body), (200, b"proxied\n"),
+                         f"{resp!r} {self.rw.diagnostics()}")
+        self.assertNotIn("close", resp.connection_tokens(), resp)
+        backend_sock = self.backend.connections.get(path)
+        self.assertIsNotNone(backend_sock, "the backend saw no request for " + path)
+        return client, backend_sock
+
+    def borrow(self, peer, local, what):
+        sock = poll(lambda: ringway_socket_between(self.rw.pid, peer, local), 3)
+        self.assertIsNotNone(sock, f"no descriptor in /proc/{self.rw.pid}/fd for ringway's "
+                                   f"{what} ({local} -> {peer}) {self.rw.diagnostics()}")
+        self.addCleanup(sock.close)
+        return sock
+
+    def test_getsockopt_on_both_of_ringways_sockets(self):
+        client, backend_sock = self.proxied_request("/getsockopt")
+        client_addr = client.sock.getsockname()[:2]
+        # ringway's upstream socket is the backend's peer; the backend's address is its peer.
+        upstream_local = backend_sock.getpeername()[:2]
+        backend_addr = backend_sock.getsockname()[:2]
+        self.assertEqual(backend_addr, ("127.0.0.1", self.backend_port))
+
+        accepted = self.borrow(client_addr, ("127.0.0.1", self.https_port),
+                               "accepted client socket")
+        upstream = self.borrow(backend_addr, upstream_local, "upstream socket")
+        self.assertEqual(socket_options(accepted), self.RINGWAY, "ringway's accepted socket")
+        self.assertEqual(socket_options(upstream), self.RINGWAY,
+                         "ringway's upstream socket to the backend")
+        # The other ends of both connections show the namespace's defaults.
+        self.assertEqual(socket_options(client.sock), self.NAMESPACE, "the test client's socket")
+        self.assertEqual(socket_options(backend_sock), self.NAMESPACE, "the backend's socket")
+
+        # The connection is still kept alive on both sides: a second request on the same
+        # client connection reaches the backend on the same (tuned) upstream connection.
+        client.send(f"GET /again HTTP/1.1\r\nHost: {self.NAME}\r\n\r\n".encode())
+        self.assertEqual(client.read_response(timeout=10).status, 200)
+        again = self.backend.connections.get("/again")
+        self.assertIsNotNone(again)
+        self.assertEqual(again.getpeername()[:2], upstream_local,
+                         "the second request did not reuse the upstream connection")
+        self.assertEqual(socket_options(upstream), self.RINGWAY)
+
+    def test_ss_shows_bbr_and_keepalive_on_both_of_ringways_sockets(self):
+        client, backend_sock = self.proxied_request("/ss")
+        me = "%s:%d" % client.sock.getsockname()[:2]
+        upstream_local = "%s:%d" % backend_sock.getpeername()[:2]
+        backend = f"127.0.0.1:{self.backend_port}"
+        ringway = f"127.0.0.1:{self.https_port}"
+        keys = {"accepted": f"{ringway} {me}", "client": f"{me} {ringway}",
+                "upstream": f"{upstream_local} {backend}", "backend": f"{backend} {upstream_local}"}
+
+        def lines():
+            # While data sent just before is unacknowledged (a delayed ACK on loopback) ss
+            # shows the retransmit timer, timer:(on,...), instead of the keepalive one.
+            got = {**ss_lines(self.https_port), **ss_lines(self.backend_port)}
+            ready = all(k in got for k in keys.values()) and all(
+                "timer:(keepalive," in got[keys[side]] for side in ("accepted", "upstream"))
+            return got if ready else None
+        got = poll(lines, 3)
+        if not got:
+            got = {**ss_lines(self.https_port), **ss_lines(self.backend_port)}
+        missing = [k for k in keys.values() if k not in got]
+        self.assertFalse(missing, f"{missing} not in ss output {got}")
+        for side in ("accepted", "upstream"):
+            line = got[keys[side]]
+            self.assertRegex(line, r"\bbbr\b", f"ringway's {side} socket: {line}")
+            timer = re.search(r"timer:\(keepalive,(\d+)sec,0\)", line)
+            self.assertTrue(timer, f"ringway's {side} socket: {line}")
+            self.assertTrue(30 <= int(timer.group(1)) <= 37, f"ringway's {side} socket: {line}")
+        for side in ("client", "backend"):
+            line = got[keys[side]]
+            self.assertRegex(line, r"\breno\b", f"the {side}'s socket: {line}")
+            self.assertNotIn("keepalive", line, f"the {side}'s socket: {line}")
 
 
 def run_in_namespace():
