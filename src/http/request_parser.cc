@@ -1,5 +1,7 @@
 #include "ringway/http/request_parser.h"
 
+#include "field_syntax.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -8,113 +10,7 @@
 namespace ringway::http {
 namespace {
 
-// One table lookup per byte keeps the hot loops branch-light.
-enum ByteClass : std::uint8_t {
-  token_class = 1,   // tchar, RFC 9110 5.6.2
-  target_class = 2,  // visible ASCII, what a request-target may hold
-  value_class = 4,   // field-vchar, obs-text, SP and HT, RFC 9110 5.5
-};
-
-constexpr std::array<std::uint8_t, 256> make_byte_classes() {
-  std::array<std::uint8_t, 256> classes{};
-  for (int byte = 0; byte < 256; ++byte) {
-    const bool visible = byte >= 0x21 && byte <= 0x7e;
-    std::uint8_t bits = 0;
-    if (visible) bits |= target_class | value_class;
-    if (byte >= 0x80 || byte == ' ' || byte == '\t') bits |= value_class;
-    const bool delimiter = std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(byte)) !=
-                           std::string_view::npos;
-    if (visible && !delimiter) bits |= token_class;
-    classes[byte] = bits;
-  }
-  return classes;
-}
-
-constexpr std::array<std::uint8_t, 256> byte_classes = make_byte_classes();
-
-bool has_class(char byte, ByteClass byte_class) {
-  return (byte_classes[static_cast<unsigned char>(byte)] & byte_class) != 0;
-}
-
-bool is_digit(char byte) {
-  return byte >= '0' && byte <= '9';
-}
-bool is_whitespace(char byte) {
-  return byte == ' ' || byte == '\t';
-}
-
-// Word-at-a-time scanning (the "haszero" bit trick): a head is mostly long
-// runs of ordinary bytes, and checking eight per step cuts a third off parsing
-// a browser request. The tests are exact as booleans; the byte loops that
-// follow find the exact stopping byte.
-constexpr std::uint64_t every_byte(std::uint8_t byte) {
-  return 0x0101010101010101u * byte;
-}
-
-bool has_zero_byte(std::uint64_t word) {
-  return ((word - every_byte(0x01)) & ~word & every_byte(0x80)) != 0;
-}
-
-// limit must be at most 0x80.
-bool has_byte_below(std::uint64_t word, std::uint8_t limit) {
-  return ((word - every_byte(limit)) & ~word & every_byte(0x80)) != 0;
-}
-
-// Stops before the first eight bytes that hold anything but 0x20-0x7E and obs-text.
-const char* skip_plain_value_words(const char* position, const char* end) {
-  while (end - position >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, position, sizeof word);
-    if (has_byte_below(word, 0x20) || has_zero_byte(word ^ every_byte(0x7f))) break;
-    position += 8;
-  }
-  return position;
-}
-
-// Stops before the first eight bytes that hold anything but 0x21-0x7E.
-const char* skip_plain_target_words(const char* position, const char* end) {
-  while (end - position >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, position, sizeof word);
-    if ((word & every_byte(0x80)) != 0 || has_byte_below(word, 0x21) ||
-        has_zero_byte(word ^ every_byte(0x7f))) {
-      break;
-    }
-    position += 8;
-  }
-  return position;
-}
-
-bool is_token(std::string_view text) {
-  if (text.empty()) return false;
-  return std::all_of(text.begin(), text.end(),
-                     [](char byte) { return has_class(byte, token_class); });
-}
-
-// lower is lowercase letters and '-'. OR-ing 0x20 folds only letters onto
-// letters, and the only other byte it folds onto '-' is CR, which no field holds.
-bool equals_lowercase(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t index = 0; index < text.size(); ++index) {
-    if ((text[index] | 0x20) != lower[index]) return false;
-  }
-  return true;
-}
-
-std::string_view trim_whitespace(std::string_view text) {
-  while (!text.empty() && is_whitespace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_whitespace(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-// Takes the next element of a comma-separated list (RFC 9110 5.6.1) off the front
-// of rest, trimmed; empty elements come back empty and are for the caller to skip.
-std::string_view next_list_element(std::string_view& rest) {
-  const std::size_t comma = rest.find(',');
-  const std::string_view element = rest.substr(0, comma);
-  rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  return trim_whitespace(element);
-}
+using namespace syntax;  // byte classes and field helpers shared with the response parser
 
 Method method_from_text(std::string_view text) {
   struct Known {
