@@ -12,6 +12,7 @@
 
 #include "resolver_polls.h"
 #include "ringway/control/directory_watch.h"
+#include "ringway/io/clock.h"
 #include "ringway/io/ring.h"
 #include "ringway/log/error_log.h"
 
@@ -23,13 +24,7 @@ constexpr std::uint32_t signal_source = 0;
 constexpr std::uint32_t watch_source = 1;
 constexpr std::uint64_t idle_wait_ms = std::uint64_t{60} * 1000;
 
-std::uint64_t monotonic_ms() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
-         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
-}
-
+using io::monotonic_ms;
 void prep_poll(io::Ring& ring, int fd, std::uint32_t source) {
   io_uring_sqe* submission = ring.next_submission({io::OperationKind::wake, source, 0});
   io_uring_prep_poll_add(submission, fd, POLLIN);

@@ -16,6 +16,7 @@
 #include "ringway/control/signals.h"
 #include "ringway/control/tls_state.h"
 #include "ringway/dns/resolver.h"
+#include "ringway/io/clock.h"
 #include "ringway/io/listener.h"
 #include "ringway/io/ring.h"
 #include "ringway/io/worker.h"
@@ -105,13 +106,7 @@ bool start_workers(std::vector<WorkerThread>& workers) {
   return all_started;
 }
 
-std::uint64_t monotonic_ms() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
-         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
-}
-
+using io::monotonic_ms;
 std::string listen_summary(const config::Config& config) {
   std::string text;
   for (const config::ListenAddress& address : config.http.listen) {

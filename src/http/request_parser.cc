@@ -314,4 +314,11 @@ ParseResult parse_request_head(std::string_view input, RequestHead& head,
   return result;
 }
 
+bool has_header(const RequestHead& head, std::string_view lowercase_name) {
+  for (std::size_t index = 0; index < head.header_count; ++index) {
+    if (syntax::equals_lowercase(head.headers[index].name, lowercase_name)) return true;
+  }
+  return false;
+}
+
 }  // namespace ringway::http

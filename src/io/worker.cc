@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "ringway/http/response_writer.h"
+#include "ringway/io/clock.h"
 #include "ringway/io/listener.h"
 #include "ringway/log/error_log.h"
 
@@ -25,13 +26,6 @@ constexpr std::uint32_t timer_tick_ms = 100;
 constexpr std::size_t timer_slot_count = 1024;
 constexpr std::uint64_t counted_send_wait_ms = 1;
 constexpr std::uint64_t accept_retry_ms = 100;
-
-std::uint64_t monotonic_ms() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
-         static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
-}
 
 }  // namespace
 
@@ -97,6 +91,10 @@ std::string Worker::open() {
   if (wake_fd_ < 0) return std::string("eventfd: ") + std::strerror(errno);
   std::string error = ring_.open(ring_entries);
   if (!error.empty()) return error;
+  if (!ring_.features().single_issuer_defer_taskrun) {
+    log::write_line(log::Level::warning,
+                    "io_uring: no SINGLE_ISSUER/DEFER_TASKRUN (Linux 6.1+): running without them");
+  }
   error = receive_buffers_.open(ring_.raw(), receive_group_id, receive_buffer_count,
                                 receive_buffer_bytes);
   if (!error.empty()) return error;

@@ -21,18 +21,6 @@ constexpr std::size_t challenge_path_bytes_max = 320;
 // O_NONBLOCK: a FIFO planted in the webroot must not hold a kernel worker forever.
 const open_how challenge_open_how = {O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, RESOLVE_BENEATH};
 
-bool equal_ignoring_case(std::string_view left, std::string_view right) {
-  if (left.size() != right.size()) return false;
-  for (std::size_t index = 0; index < left.size(); ++index) {
-    char a = left[index];
-    char b = right[index];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
 // The file's bytes are read into the tail of the output chunk; the response is
 // then written at its front, so no other buffer is needed.
 char* file_area(char* output, std::size_t chunk_bytes) {
@@ -121,9 +109,7 @@ bool Worker::ask_acme_peer(Connection& connection) {
       http::ParseStatus::complete) {
     return false;
   }
-  for (std::size_t index = 0; index < head_.header_count; ++index) {
-    if (equal_ignoring_case(head_.headers[index].name, hop_header)) return false;
-  }
+  if (http::has_header(head_, hop_header_lowercase)) return false;
   connection.awaiting_file = false;
   connection.paused = false;
   start_proxy(connection, head_, request, acme_peer_route_);  // copies the head it needs

@@ -168,7 +168,6 @@ Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
       close_connection(upstream);
       continue;
     }
-    ++upstream_reused_;
     return &upstream;
   }
   return nullptr;
@@ -223,7 +222,6 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   upstream.relay.attempt = attempt;
   upstream.relay.address_generation = generation;
   upstream.upstream_address = address;
-  ++upstream_opened_;
   io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::connect, upstream));
   io_uring_prep_connect(submission, fd,
                         reinterpret_cast<const sockaddr*>(&upstream.upstream_address),

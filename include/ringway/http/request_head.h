@@ -48,4 +48,8 @@ struct RequestHead {
   bool has_body() const { return chunked || content_length > 0; }
 };
 
+// Whether head has a field named lowercase_name (compared without regard to case;
+// lowercase_name holds lowercase letters, digits and '-').
+bool has_header(const RequestHead& head, std::string_view lowercase_name);
+
 }  // namespace ringway::http

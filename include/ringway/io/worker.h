@@ -28,6 +28,7 @@ namespace ringway::io {
 
 // Marks a request ringway forwarded, so that two hosts never bounce one between them.
 inline constexpr std::string_view hop_header = "X-Ringway-Hop";
+inline constexpr std::string_view hop_header_lowercase = "x-ringway-hop";
 
 struct ListenerSocket {
   int fd = -1;       // owned by the worker from now on
@@ -201,8 +202,6 @@ class Worker {
   std::vector<std::vector<IdleUpstream>> idle_upstreams_;
   std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per site
   std::vector<std::uint32_t> next_address_;  // per site: spreads new connections over addresses
-  std::uint64_t upstream_opened_ = 0;
-  std::uint64_t upstream_reused_ = 0;
 
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;
