@@ -1,11 +1,11 @@
 #include "ringway/http/request_parser.h"
 
+#include "field_section.h"
 #include "field_syntax.h"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <limits>
 
 namespace ringway::http {
 namespace {
@@ -66,14 +66,10 @@ class Parser {
   std::size_t consumed_bytes() const { return static_cast<std::size_t>(position_ - begin_); }
 
  private:
-  ParseStatus consume_line_end();
   ParseStatus parse_request_line();
   ParseStatus parse_version();
   ParseStatus parse_field_line(bool& head_ended);
   ParseStatus apply_field(std::string_view name, std::string_view value);
-  ParseStatus apply_content_length(std::string_view value);
-  ParseStatus apply_transfer_encoding(std::string_view value);
-  ParseStatus apply_connection(std::string_view value);
   ParseStatus finish();
 
   const char* begin_;
@@ -81,12 +77,24 @@ class Parser {
   const char* end_;
   RequestHead& head_;
   std::size_t header_count_max_;
-  bool has_transfer_encoding_ = false;
-  bool last_coding_chunked_ = false;
-  int chunked_count_ = 0;
-  bool connection_close_ = false;
-  bool connection_keep_alive_ = false;
+  FramingFields framing_;
 };
+
+ParseStatus status_of(Step step) {
+  switch (step) {
+    case Step::ok:
+      return ParseStatus::complete;
+    case Step::partial:
+      return ParseStatus::partial;
+    case Step::invalid:
+      break;
+  }
+  return ParseStatus::bad_request;
+}
+
+ParseStatus complete_or_bad(bool fine) {
+  return fine ? ParseStatus::complete : ParseStatus::bad_request;
+}
 
 ParseStatus Parser::parse() {
   ParseStatus status = parse_request_line();
@@ -99,21 +107,11 @@ ParseStatus Parser::parse() {
   return finish();
 }
 
-// Every line ends in CRLF; a CR or LF on its own is a smuggling vector (RFC 9112 2.2).
-ParseStatus Parser::consume_line_end() {
-  if (position_ == end_) return ParseStatus::partial;
-  if (*position_ != '\r') return ParseStatus::bad_request;
-  if (position_ + 1 == end_) return ParseStatus::partial;
-  if (position_[1] != '\n') return ParseStatus::bad_request;
-  position_ += 2;
-  return ParseStatus::complete;
-}
-
 ParseStatus Parser::parse_request_line() {
   // RFC 9112 2.2: ignore empty lines before the request line (clients that end a
   // body with an extra CRLF). The head byte limit bounds how many.
   while (position_ != end_ && (*position_ == '\r' || *position_ == '\n')) {
-    const ParseStatus status = consume_line_end();
+    const ParseStatus status = status_of(consume_line_end(position_, end_));
     if (status != ParseStatus::complete) return status;
   }
   const char* method_begin = position_;
@@ -132,7 +130,7 @@ ParseStatus Parser::parse_request_line() {
   head_.target = {target_begin, static_cast<std::size_t>(position_ - target_begin)};
   if (*position_ == '\r') {
     // "GET /" with no version is an HTTP/0.9 request line: answer 505, not 400.
-    const ParseStatus status = consume_line_end();
+    const ParseStatus status = status_of(consume_line_end(position_, end_));
     return status == ParseStatus::complete ? ParseStatus::version_not_supported : status;
   }
   if (*position_ != ' ') return ParseStatus::bad_request;
@@ -156,7 +154,7 @@ ParseStatus Parser::parse_version() {
   if (position_ == end_) return ParseStatus::partial;
   if (*position_ != '.') {
     // A bare major version is how HTTP/2 and HTTP/3 are usually spelled.
-    const ParseStatus status = consume_line_end();
+    const ParseStatus status = status_of(consume_line_end(position_, end_));
     if (status != ParseStatus::complete) return status;
     return major == '1' ? ParseStatus::bad_request : ParseStatus::version_not_supported;
   }
@@ -164,7 +162,7 @@ ParseStatus Parser::parse_version() {
   if (position_ == end_) return ParseStatus::partial;
   const char minor = *position_++;
   if (!is_digit(minor)) return ParseStatus::bad_request;
-  const ParseStatus status = consume_line_end();
+  const ParseStatus status = status_of(consume_line_end(position_, end_));
   if (status != ParseStatus::complete) return status;
   if (major != '1' || minor > '1') return ParseStatus::version_not_supported;
   head_.version_minor = static_cast<std::uint8_t>(minor - '0');
@@ -173,34 +171,13 @@ ParseStatus Parser::parse_version() {
 
 // One "name: value" line, or the empty line that ends the head.
 ParseStatus Parser::parse_field_line(bool& head_ended) {
-  if (position_ == end_) return ParseStatus::partial;
-  if (*position_ == '\r' || *position_ == '\n') {
-    const ParseStatus status = consume_line_end();
-    head_ended = status == ParseStatus::complete;
-    return status;
-  }
-  // A line starting with SP or HT (obs-fold) ends up here with an empty name and
-  // is rejected (RFC 9112 5.2 allows it); whitespace before ':' must be (5.1).
-  const char* name_begin = position_;
-  while (position_ != end_ && has_class(*position_, token_class)) ++position_;
-  if (position_ == end_) return ParseStatus::partial;
-  if (position_ == name_begin || *position_ != ':') return ParseStatus::bad_request;
-  const std::string_view name{name_begin, static_cast<std::size_t>(position_ - name_begin)};
-  ++position_;
-
-  while (position_ != end_ && is_whitespace(*position_)) ++position_;
-  const char* value_begin = position_;
-  position_ = skip_plain_value_words(position_, end_);
-  while (position_ != end_ && has_class(*position_, value_class)) ++position_;
-  const char* value_end = position_;
-  while (value_end != value_begin && is_whitespace(value_end[-1])) --value_end;
-  const ParseStatus status = consume_line_end();
-  if (status != ParseStatus::complete) return status;
-
+  FieldLine line;
+  const ParseStatus status = status_of(read_field_line(position_, end_, line));
+  head_ended = line.head_ended;
+  if (status != ParseStatus::complete || head_ended) return status;
   if (head_.header_count == header_count_max_) return ParseStatus::head_too_large;
-  const std::string_view value{value_begin, static_cast<std::size_t>(value_end - value_begin)};
-  head_.headers[head_.header_count++] = Header{name, value};
-  return apply_field(name, value);
+  head_.headers[head_.header_count++] = Header{line.name, line.value};
+  return apply_field(line.name, line.value);
 }
 
 // Dispatching on length first keeps the common unknown field to one compare.
@@ -217,16 +194,22 @@ ParseStatus Parser::apply_field(std::string_view name, std::string_view value) {
       if (equals_lowercase(name, "referer") && head_.referer.empty()) head_.referer = value;
       break;
     case 10:
-      if (equals_lowercase(name, "connection")) return apply_connection(value);
+      if (equals_lowercase(name, "connection")) {
+        return complete_or_bad(framing_.add_connection(value));
+      }
       if (equals_lowercase(name, "user-agent") && head_.user_agent.empty()) {
         head_.user_agent = value;
       }
       break;
     case 14:
-      if (equals_lowercase(name, "content-length")) return apply_content_length(value);
+      if (equals_lowercase(name, "content-length")) {
+        return complete_or_bad(framing_.add_content_length(value));
+      }
       break;
     case 17:
-      if (equals_lowercase(name, "transfer-encoding")) return apply_transfer_encoding(value);
+      if (equals_lowercase(name, "transfer-encoding")) {
+        return complete_or_bad(framing_.add_transfer_encoding(value, head_.version_minor));
+      }
       break;
     default:
       break;
@@ -234,64 +217,14 @@ ParseStatus Parser::apply_field(std::string_view name, std::string_view value) {
   return ParseStatus::complete;
 }
 
-// Any doubt about the body length is a request-smuggling risk (RFC 9112 6.3), so
-// duplicates are refused even when equal, and so are lists and signs.
-ParseStatus Parser::apply_content_length(std::string_view value) {
-  if (head_.has_content_length || has_transfer_encoding_ || value.empty()) {
-    return ParseStatus::bad_request;
-  }
-  std::uint64_t length = 0;
-  constexpr std::uint64_t length_max = std::numeric_limits<std::uint64_t>::max();
-  for (const char byte : value) {
-    if (!is_digit(byte)) return ParseStatus::bad_request;
-    const auto digit = static_cast<std::uint64_t>(byte - '0');
-    if (length > (length_max - digit) / 10) return ParseStatus::bad_request;
-    length = length * 10 + digit;
-  }
-  head_.has_content_length = true;
-  head_.content_length = length;
-  return ParseStatus::complete;
-}
-
-// Codings may be split over several lines; finish() checks that chunked comes
-// last, exactly once. HTTP/1.0 has no chunked coding to frame the body with.
-ParseStatus Parser::apply_transfer_encoding(std::string_view value) {
-  if (head_.version_minor == 0 || head_.has_content_length) return ParseStatus::bad_request;
-  has_transfer_encoding_ = true;
-  bool saw_coding = false;
-  while (!value.empty()) {
-    const std::string_view element = next_list_element(value);
-    if (element.empty()) continue;
-    const std::string_view coding = trim_whitespace(element.substr(0, element.find(';')));
-    if (!is_token(coding)) return ParseStatus::bad_request;
-    // Compared whole: "chunked;x=1" is not the chunked coding, which has no parameters.
-    last_coding_chunked_ = equals_lowercase(element, "chunked");
-    if (last_coding_chunked_) ++chunked_count_;
-    saw_coding = true;
-  }
-  return saw_coding ? ParseStatus::complete : ParseStatus::bad_request;
-}
-
-ParseStatus Parser::apply_connection(std::string_view value) {
-  while (!value.empty()) {
-    const std::string_view option = next_list_element(value);
-    if (option.empty()) continue;
-    if (!is_token(option)) return ParseStatus::bad_request;
-    if (equals_lowercase(option, "close")) connection_close_ = true;
-    if (equals_lowercase(option, "keep-alive")) connection_keep_alive_ = true;
-  }
-  return ParseStatus::complete;
-}
-
 // Checks that need the whole head.
 ParseStatus Parser::finish() {
   if (head_.version_minor == 1 && !head_.has_host) return ParseStatus::bad_request;
-  if (has_transfer_encoding_ && (!last_coding_chunked_ || chunked_count_ != 1)) {
-    return ParseStatus::bad_request;
-  }
-  head_.chunked = has_transfer_encoding_;
-  const bool persistent_by_default = head_.version_minor == 1;
-  head_.keep_alive = !connection_close_ && (persistent_by_default || connection_keep_alive_);
+  if (!framing_.transfer_codings_valid()) return ParseStatus::bad_request;
+  head_.chunked = framing_.has_transfer_encoding;
+  head_.has_content_length = framing_.has_content_length;
+  head_.content_length = framing_.content_length;
+  head_.keep_alive = framing_.keep_alive(head_.version_minor);
   return ParseStatus::complete;
 }
 

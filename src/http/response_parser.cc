@@ -1,8 +1,8 @@
 #include "ringway/http/response_parser.h"
 
 #include <algorithm>
-#include <limits>
 
+#include "field_section.h"
 #include "field_syntax.h"
 
 namespace ringway::http {
@@ -11,7 +11,6 @@ namespace {
 using syntax::equals_lowercase;
 using syntax::has_class;
 using syntax::is_digit;
-using syntax::is_whitespace;
 using Status = ResponseParseStatus;
 
 // Clears what a previous parse left, without touching headers[] (see request_parser.cc).
@@ -41,13 +40,9 @@ class Parser {
   std::size_t consumed_bytes() const { return static_cast<std::size_t>(position_ - begin_); }
 
  private:
-  Status consume_line_end();
   Status parse_status_line();
   Status parse_field_line(bool& head_ended);
   Status apply_field(std::string_view name, std::string_view value);
-  Status apply_content_length(std::string_view value);
-  Status apply_transfer_encoding(std::string_view value);
-  Status apply_connection(std::string_view value);
   Status finish();
 
   const char* begin_;
@@ -55,12 +50,24 @@ class Parser {
   const char* end_;
   ResponseHead& head_;
   std::size_t header_count_max_;
-  bool has_transfer_encoding_ = false;
-  bool last_coding_chunked_ = false;
-  int chunked_count_ = 0;
-  bool connection_close_ = false;
-  bool connection_keep_alive_ = false;
+  syntax::FramingFields framing_;
 };
+
+Status status_of(syntax::Step step) {
+  switch (step) {
+    case syntax::Step::ok:
+      return Status::complete;
+    case syntax::Step::partial:
+      return Status::partial;
+    case syntax::Step::invalid:
+      break;
+  }
+  return Status::invalid;
+}
+
+Status complete_or_invalid(bool fine) {
+  return fine ? Status::complete : Status::invalid;
+}
 
 Status Parser::parse() {
   Status status = parse_status_line();
@@ -71,16 +78,6 @@ Status Parser::parse() {
     if (status != Status::complete) return status;
   }
   return finish();
-}
-
-// A CR or LF on its own is a response-splitting vector (RFC 9112 2.2).
-Status Parser::consume_line_end() {
-  if (position_ == end_) return Status::partial;
-  if (*position_ != '\r') return Status::invalid;
-  if (position_ + 1 == end_) return Status::partial;
-  if (position_[1] != '\n') return Status::invalid;
-  position_ += 2;
-  return Status::complete;
 }
 
 // "HTTP/1.x 200 OK\r\n". The fixed-width prefix is compared as far as it has
@@ -117,50 +114,35 @@ Status Parser::parse_status_line() {
   position_ = syntax::skip_plain_value_words(position_, end_);
   while (position_ != end_ && has_class(*position_, syntax::value_class)) ++position_;
   head_.reason = {reason_begin, static_cast<std::size_t>(position_ - reason_begin)};
-  return consume_line_end();
+  return status_of(syntax::consume_line_end(position_, end_));
 }
 
-// One "name: value" line, or the empty line that ends the head. A line starting
-// with SP or HT (obs-fold) has an empty name and is refused.
 Status Parser::parse_field_line(bool& head_ended) {
-  if (position_ == end_) return Status::partial;
-  if (*position_ == '\r' || *position_ == '\n') {
-    const Status status = consume_line_end();
-    head_ended = status == Status::complete;
-    return status;
-  }
-  const char* name_begin = position_;
-  while (position_ != end_ && has_class(*position_, syntax::token_class)) ++position_;
-  if (position_ == end_) return Status::partial;
-  if (position_ == name_begin || *position_ != ':') return Status::invalid;
-  const std::string_view name{name_begin, static_cast<std::size_t>(position_ - name_begin)};
-  ++position_;
-
-  while (position_ != end_ && is_whitespace(*position_)) ++position_;
-  const char* value_begin = position_;
-  position_ = syntax::skip_plain_value_words(position_, end_);
-  while (position_ != end_ && has_class(*position_, syntax::value_class)) ++position_;
-  const char* value_end = position_;
-  while (value_end != value_begin && is_whitespace(value_end[-1])) --value_end;
-  const Status status = consume_line_end();
-  if (status != Status::complete) return status;
-
+  syntax::FieldLine line;
+  const Status status = status_of(syntax::read_field_line(position_, end_, line));
+  head_ended = line.head_ended;
+  if (status != Status::complete || head_ended) return status;
   if (head_.header_count == header_count_max_) return Status::too_large;
-  const std::string_view value{value_begin, static_cast<std::size_t>(value_end - value_begin)};
-  head_.headers[head_.header_count++] = Header{name, value};
-  return apply_field(name, value);
+  head_.headers[head_.header_count++] = Header{line.name, line.value};
+  return apply_field(line.name, line.value);
 }
 
 Status Parser::apply_field(std::string_view name, std::string_view value) {
   switch (name.size()) {
     case 10:
-      if (equals_lowercase(name, "connection")) return apply_connection(value);
+      if (equals_lowercase(name, "connection")) {
+        return complete_or_invalid(framing_.add_connection(value));
+      }
       break;
     case 14:
-      if (equals_lowercase(name, "content-length")) return apply_content_length(value);
+      if (equals_lowercase(name, "content-length")) {
+        return complete_or_invalid(framing_.add_content_length(value));
+      }
       break;
     case 17:
-      if (equals_lowercase(name, "transfer-encoding")) return apply_transfer_encoding(value);
+      if (equals_lowercase(name, "transfer-encoding")) {
+        return complete_or_invalid(framing_.add_transfer_encoding(value, head_.version_minor));
+      }
       break;
     case 25:
       if (equals_lowercase(name, "strict-transport-security")) {
@@ -173,61 +155,12 @@ Status Parser::apply_field(std::string_view name, std::string_view value) {
   return Status::complete;
 }
 
-// Any doubt about where the body ends lets one upstream response poison the next
-// on a reused connection, so duplicates are refused even when equal (RFC 9110 8.6
-// allows accepting them; the request parser refuses them too).
-Status Parser::apply_content_length(std::string_view value) {
-  if (head_.has_content_length || has_transfer_encoding_ || value.empty()) return Status::invalid;
-  std::uint64_t length = 0;
-  constexpr std::uint64_t length_max = std::numeric_limits<std::uint64_t>::max();
-  for (const char byte : value) {
-    if (!is_digit(byte)) return Status::invalid;
-    const auto digit = static_cast<std::uint64_t>(byte - '0');
-    if (length > (length_max - digit) / 10) return Status::invalid;
-    length = length * 10 + digit;
-  }
-  head_.has_content_length = true;
-  head_.content_length = length;
-  return Status::complete;
-}
-
-// Codings may be split over several lines; finish() checks that chunked comes last,
-// exactly once. An HTTP/1.0 message has no chunked coding (RFC 9112 6.1).
-Status Parser::apply_transfer_encoding(std::string_view value) {
-  if (head_.version_minor == 0 || head_.has_content_length) return Status::invalid;
-  has_transfer_encoding_ = true;
-  bool saw_coding = false;
-  while (!value.empty()) {
-    const std::string_view element = syntax::next_list_element(value);
-    if (element.empty()) continue;
-    const std::string_view coding = syntax::trim_whitespace(element.substr(0, element.find(';')));
-    if (!syntax::is_token(coding)) return Status::invalid;
-    // Compared whole: "chunked;x=1" is not the chunked coding, which has no parameters.
-    last_coding_chunked_ = equals_lowercase(element, "chunked");
-    if (last_coding_chunked_) ++chunked_count_;
-    saw_coding = true;
-  }
-  return saw_coding ? Status::complete : Status::invalid;
-}
-
-Status Parser::apply_connection(std::string_view value) {
-  while (!value.empty()) {
-    const std::string_view option = syntax::next_list_element(value);
-    if (option.empty()) continue;
-    if (!syntax::is_token(option)) return Status::invalid;
-    if (equals_lowercase(option, "close")) connection_close_ = true;
-    if (equals_lowercase(option, "keep-alive")) connection_keep_alive_ = true;
-  }
-  return Status::complete;
-}
-
 Status Parser::finish() {
-  if (has_transfer_encoding_ && (!last_coding_chunked_ || chunked_count_ != 1)) {
-    return Status::invalid;
-  }
-  head_.chunked = has_transfer_encoding_;
-  const bool persistent_by_default = head_.version_minor == 1;
-  head_.keep_alive = !connection_close_ && (persistent_by_default || connection_keep_alive_);
+  if (!framing_.transfer_codings_valid()) return Status::invalid;
+  head_.chunked = framing_.has_transfer_encoding;
+  head_.has_content_length = framing_.has_content_length;
+  head_.content_length = framing_.content_length;
+  head_.keep_alive = framing_.keep_alive(head_.version_minor);
   return Status::complete;
 }
 
