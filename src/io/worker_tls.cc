@@ -18,7 +18,8 @@ constexpr std::uint64_t refusal_log_interval_ms = 10000;
 bool Worker::open_tls(Connection& connection) {
   const std::shared_ptr<const tls::CertificateStore>& store = certificates_.get();
   const std::shared_ptr<const tls::TicketKeys>& keys = ticket_keys_.get();
-  if (store && !store->empty() && keys && connection.session.open(store, settings_.index, keys)) {
+  if (store && !store->empty() && keys &&
+      connection.session.open_server(store, settings_.index, keys)) {
     return true;
   }
   // No site has a certificate yet (a first install before certbot ran): the

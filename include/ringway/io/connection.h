@@ -104,7 +104,7 @@ struct Connection {
   // HTTPS: output holds plaintext responses, wire the records made of them.
   bool tls = false;
   bool close_notify_sent = false;
-  tls::ServerSession session;
+  tls::Session session;  // a client's (server side) or an https upstream's (client side)
   char* wire = nullptr;
   std::uint32_t wire_bytes = 0;
   std::uint32_t wire_sent_bytes = 0;
