@@ -33,7 +33,11 @@ bool Worker::open_tls(Connection& connection) {
 
 void Worker::take_bytes(Connection& connection, std::string_view data) {
   if (connection.relay.role == Relay::Role::upstream) {
-    upstream_receive(connection, data, false);
+    if (connection.tls) {
+      upstream_tls_receive(connection, data);
+    } else {
+      upstream_receive(connection, data, false);
+    }
   } else if (connection.tls) {
     tls_receive(connection, data);
   } else {
@@ -47,6 +51,10 @@ http::OutputArea Worker::wire_area(Connection& connection) {
 }
 
 void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
+  if (connection.relay.role == Relay::Role::upstream) {
+    upstream_tls_receive(connection, ciphertext);  // ringway is the client there
+    return;
+  }
   for (;;) {
     if (connection.input == nullptr) connection.input = input_pool_.take();
     // Plaintext lands after what is still unparsed; the parser's head limit
