@@ -23,6 +23,21 @@ namespace {
 using Stage = Relay::Stage;
 using Role = Relay::Role;
 
+// RFC 9110 9.2.2: repeating these has the effect of sending them once.
+bool is_idempotent(http::Method method) {
+  switch (method) {
+    case http::Method::get:
+    case http::Method::head:
+    case http::Method::options:
+    case http::Method::trace:
+    case http::Method::put:
+    case http::Method::delete_method:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Connection* Worker::peer_of(const Connection& connection) {
@@ -495,10 +510,14 @@ void Worker::upstream_closed(Connection& upstream) {
     }
     return;
   }
-  // A pooled connection the upstream had already closed: try once more on a new
-  // one (or the fallback, should the upstream be gone).
-  bool retry = upstream.relay.reused && client->relay.body.kind() == http::BodyKind::none;
+  // Closed before answering: a pooled connection the upstream had closed already,
+  // or one it reset unread (a backend stopping closes its listener with connections
+  // still queued). A bodiless request goes once more on a new connection (or to the
+  // fallback, should the upstream be gone) when it was pooled or is idempotent.
+  bool retry = (upstream.relay.reused || is_idempotent(client->relay.method)) &&
+               client->relay.body.kind() == http::BodyKind::none && !client->relay.retried;
   unlink(*client);
+  client->relay.retried = true;
   if (retry && start_upstream(*client, {}, false) == UpstreamStart::started) return;
   if (peer_of(*client) == nullptr) link(*client, upstream);
   fail_exchange(*client, 502, "upstream closed the connection before answering");
