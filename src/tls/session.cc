@@ -65,7 +65,7 @@ bool expect_peer(WOLFSSL* ssl, const std::string& host) {
     // wolfSSL 5.5 compares text, and writes a certificate's IPv6 entries as eight
     // groups of four upper-case hex digits: "::1" must be spelled the same way.
     char text[40];
-    for (int group = 0; group < 8; ++group) {
+    for (std::size_t group = 0; group < 8; ++group) {
       std::snprintf(text + group * 5, sizeof text - group * 5, "%02X%02X%s",
                     ipv6.s6_addr[2 * group], ipv6.s6_addr[2 * group + 1], group < 7 ? ":" : "");
     }

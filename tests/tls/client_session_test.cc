@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "built_store.h"
 #include "memory_client.h"
 #include "ringway/tls/client_context.h"
 #include "ringway/tls/session.h"
@@ -30,11 +31,7 @@ struct Fixture {
     settings.sites.push_back({"sibling.test", {"sibling.test"}, {files.issue(sibling)}});
     settings.sites.push_back({"other.test", {"other.test"}, {files.issue(other)}});
     settings.default_host = "sibling.test";
-    BuildResult result = CertificateStore::build(settings);
-    for (const StoreMessage& message : result.messages) {
-      ADD_FAILURE() << message.site << ": " << message.text;
-    }
-    store = result.store;
+    store = testing::built_store(settings);
   }
 };
 

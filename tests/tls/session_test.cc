@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "built_store.h"
 #include "memory_client.h"
 #include "test_certificates.h"
 
@@ -35,11 +36,7 @@ struct Fixture {
     settings.sites.push_back({"b.test", {"b.test"}, {files.issue(leaf("b.test", true))}});
     settings.sites.push_back({"wild.test", {"*.wild.test"}, {files.issue(leaf("*.wild.test"))}});
     settings.default_host = "a.test";
-    BuildResult result = CertificateStore::build(settings);
-    for (const StoreMessage& message : result.messages) {
-      ADD_FAILURE() << message.site << ": " << message.text;
-    }
-    store = result.store;
+    store = testing::built_store(settings);
   }
 };
 
