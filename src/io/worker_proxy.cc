@@ -510,6 +510,11 @@ void Worker::upstream_closed(Connection& upstream) {
     }
     return;
   }
+  if (upstream.relay.stage == Stage::connecting && !stopping_) {
+    // During the TLS handshake: nothing of the request was sent.
+    connect_failed(upstream, "TLS: closed during the handshake");
+    return;
+  }
   // Closed before answering: a pooled connection the upstream had closed already,
   // or one it reset unread (a backend stopping closes its listener with connections
   // still queued). A bodiless request goes once more on a new connection (or to the

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -356,33 +357,64 @@ class SiblingFailover(unittest.TestCase):
         self.assertIn("site[0].upstream 127.0.0.1:", self.hosts["a"]["rw"].stderr_text())
         self.assertIn("answers again", self.hosts["a"]["rw"].stderr_text())
 
-    def test_fallback_with_an_untrusted_certificate_is_not_used(self):
-        self.backends(a=True, b=True)
-        other_ca = TestCA(os.path.join(self.tmp, "other-ca"))
+    def lone_host(self, sibling_port, fallback_ca):
+        """A third host whose backend is down and whose fallback is b.test:sibling_port:
+        returns the first answer it gives and its log (a first request may find b.test
+        not resolved yet, so requests go on until the log shows a TLS attempt)."""
         host = dict(self.hosts["a"], http_port=free_port(), https_port=free_port(),
-                    backend_port=free_port(), dir=os.path.join(self.tmp, "c"),
-                    access_log=os.path.join(self.tmp, "c", "access.log"))
-        os.makedirs(host["dir"])
-        text = host_config(host, self.hosts["b"], self.dns_port, self.ca.root_pem,
-                           fallback_ca=other_ca.root_pem)
+                    backend_port=free_port(), dir=tempfile.mkdtemp(dir=self.tmp),
+                    access_log="off")
+        text = host_config(host, dict(name="b", https_port=sibling_port), self.dns_port,
+                           self.ca.root_pem, fallback_ca=fallback_ca)
         rw = Ringway(host["dir"], text, listen=[f"127.0.0.1:{host['http_port']}",
                                                 f"127.0.0.1:{host['https_port']}"])
         rw.start()
         try:
             rw.wait_ready()
             client = Client(host["https_port"], self.ca.root_pem)
-            target = f"/untrusted/{uuid.uuid4().hex}"
-            # The first requests may find b.test not resolved yet: 502 either way.
-            got = poll(lambda: "TLS" in rw.stderr_text() and client.send(target=target), 10,
-                       interval=0.2) or client.send(target=target)
-            client.close()
-            self.assertEqual(got.status, 502, repr(got))
-            self.assertRegex(rw.stderr_text(), r"b\.test:\d+: connect 127\.0\.0\.1:\d+: TLS: ")
-            self.assertEqual(self.log_lines("b", target, 0, timeout=0), [])
+            try:
+                tried = poll(lambda: client.send(target="/lone").status == 502 and
+                             "TLS: " in rw.stderr_text(), 10, interval=0.2)
+                self.assertTrue(tried, rw.stderr_text()[-2000:])
+                response = client.send(target=f"/lone/{uuid.uuid4().hex}")
+            finally:
+                client.close()
         finally:
             rw.stop()
         self.assertEqual(rw.returncode, 0, rw.stderr_text()[-2000:])
+        self.assertIsNone(rw.sanitizer_report())
+        return response, rw.stderr_text()
 
+    def test_fallback_with_an_untrusted_certificate_is_not_used(self):
+        self.backends(a=True, b=True)
+        other_ca = TestCA(os.path.join(self.tmp, "other-ca"))
+        response, log = self.lone_host(self.hosts["b"]["https_port"], other_ca.root_pem)
+        self.assertEqual(response.status, 502, repr(response))
+        self.assertRegex(log, r"b\.test:\d+: connect 127\.0\.0\.1:\d+: TLS: ")
+        self.assertEqual(self.log_lines("b", "/lone", 0, timeout=0), [])
+
+    def test_fallback_closing_during_the_handshake_is_502(self):
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+        listener.settimeout(0.2)
+        done = threading.Event()
+
+        def close_every_connection():
+            while not done.is_set():
+                try:
+                    listener.accept()[0].close()
+                except OSError:
+                    pass
+
+        closer = threading.Thread(target=close_every_connection, daemon=True)
+        closer.start()
+        try:
+            response, log = self.lone_host(listener.getsockname()[1], self.ca.root_pem)
+        finally:
+            done.set()
+            closer.join(5)
+        self.assertEqual(response.status, 502, repr(response))
+        self.assertIn("TLS: closed during the handshake", log)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
