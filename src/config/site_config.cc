@@ -61,6 +61,33 @@ bool read_strings(TableReader& reader, std::string_view key, StringCheck check,
   return true;
 }
 
+// fallback and fallback_ca: the sibling host for when the local upstream is down.
+void read_fallback(TableReader& reader, Site& site) {
+  const auto* url = take_string(reader, "fallback");
+  std::optional<Upstream> fallback;
+  if (url != nullptr) {
+    std::string error;
+    fallback = parse_upstream_url(url->get(), error);
+    if (!fallback) {
+      reader.error(*url, "fallback", fmt::format("\"{}\" {}", url->get(), error));
+    } else if (!reader.has("upstream")) {
+      reader.error(*url, "fallback", "needs an upstream: it is used when that cannot be reached");
+    } else {
+      site.has_fallback = true;
+      site.fallback = *fallback;
+    }
+  }
+  const auto* ca = take_string(reader, "fallback_ca");
+  if (ca == nullptr) return;
+  if (url == nullptr || (fallback && !fallback->tls)) {
+    reader.error(*ca, "fallback_ca", "needs an https:// fallback");
+  } else if (!is_absolute_path(ca->get())) {
+    reader.error(*ca, "fallback_ca", fmt::format("\"{}\" must be an absolute path", ca->get()));
+  } else {
+    site.fallback_ca = ca->get();
+  }
+}
+
 void read_site(TableReader& reader, Site& site) {
   if (!read_strings(reader, "hosts", check_site_host, site.hosts)) reader.missing("hosts");
   bool has_one = read_strings(reader, "certificate", check_absolute, site.certificates);
@@ -79,13 +106,18 @@ void read_site(TableReader& reader, Site& site) {
   if (const auto* url = take_string(reader, "upstream")) {
     std::string error;
     std::optional<Upstream> upstream = parse_upstream_url(url->get(), error);
-    if (upstream) {
+    if (upstream && upstream->tls) {
+      reader.error(
+          *url, "upstream",
+          fmt::format("\"{}\" must be an http:// URL (only fallback may be https://)", url->get()));
+    } else if (upstream) {
       site.has_upstream = true;
       site.upstream = std::move(*upstream);
     } else {
       reader.error(*url, "upstream", fmt::format("\"{}\" {}", url->get(), error));
     }
   }
+  read_fallback(reader, site);
   if (const auto* host = take_string(reader, "upstream_host")) {
     if (host->get() == "client" || host->get() == "upstream") {
       site.upstream_host = host->get() == "client" ? UpstreamHost::client : UpstreamHost::upstream;

@@ -22,6 +22,8 @@
 #include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 #include "ringway/proxy/site_router.h"
+#include "ringway/proxy/upstream_routes.h"
+#include "ringway/tls/client_context.h"
 #include "ringway/tls/crypto_build.h"
 
 namespace ringway::control {
@@ -106,6 +108,28 @@ bool start_workers(std::vector<WorkerThread>& workers) {
   return all_started;
 }
 
+// Per worker, per route: a TLS client context for each https upstream, each
+// worker its own. False (the reason logged) when a CA bundle cannot be loaded.
+bool make_upstream_tls(const config::Config& config,
+                       const std::vector<proxy::UpstreamRoute>& routes, std::size_t worker_count,
+                       std::vector<std::vector<std::shared_ptr<const tls::ClientContext>>>& out) {
+  out.assign(worker_count, std::vector<std::shared_ptr<const tls::ClientContext>>(routes.size()));
+  for (std::size_t route = 0; route < routes.size(); ++route) {
+    if (routes[route].upstream == nullptr || !routes[route].upstream->tls) continue;
+    for (std::size_t worker = 0; worker < worker_count; ++worker) {
+      std::string error;
+      out[worker][route] = tls::ClientContext::create(std::string(routes[route].ca_file), error);
+      if (out[worker][route] == nullptr) {
+        // Only fallbacks are https, and their CA bundle is the key's "_ca" sibling.
+        write_line(Level::error, "%s: %s_ca: %s", config.source.c_str(), routes[route].key.c_str(),
+                   error.c_str());
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 using io::monotonic_ms;
 std::string listen_summary(const config::Config& config) {
   std::string text;
@@ -163,16 +187,13 @@ int run_server(const config::Config& config) {
   proxy::SiteRouter sites = make_site_router(config);
   // Upstream names are resolved by the control loop; workers read the results.
   dns::Resolver resolver;
-  // Routes, as the workers number them: each site's upstream, then the ACME peer.
-  std::vector<const config::Upstream*> routes;
-  for (const config::Site& site : config.sites) {
-    routes.push_back(site.has_upstream ? &site.upstream : nullptr);
-  }
-  if (config.http.has_acme_peer) routes.push_back(&config.http.acme_peer);
+  std::vector<proxy::UpstreamRoute> routes = proxy::upstream_routes(config).routes;
+  std::vector<std::vector<std::shared_ptr<const tls::ClientContext>>> upstream_tls;
+  if (!make_upstream_tls(config, routes, worker_count, upstream_tls)) return 1;
   std::vector<const Published<dns::AddressSet>*> upstream_addresses(routes.size(), nullptr);
   bool resolving = false;
   for (std::size_t index = 0; index < routes.size(); ++index) {
-    const config::Upstream* upstream = routes[index];
+    const config::Upstream* upstream = routes[index].upstream;
     if (upstream == nullptr || upstream->literal) continue;
     if (!resolving) {
       std::string error = resolver.open(config.resolver);
@@ -200,6 +221,7 @@ int run_server(const config::Config& config) {
       settings.sites = &sites;
     }
     settings.upstream_addresses = upstream_addresses;
+    settings.upstream_tls = std::move(upstream_tls[index]);
     if (!open_listeners(config, settings)) return 1;  // earlier workers close their own
     workers[index].worker = std::make_unique<io::Worker>(std::move(settings));
   }

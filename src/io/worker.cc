@@ -50,15 +50,13 @@ Worker::Worker(WorkerSettings settings)
   if (settings_.ticket_keys != nullptr)
     ticket_keys_ = control::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
   held_.reserve(receive_buffer_count);
-  for (const config::Site& site : settings_.config->sites) {
-    routes_.push_back({&site.upstream, site.upstream_host, site.request_body_bytes_max, site.hsts});
-  }
-  acme_peer_route_ = static_cast<std::uint32_t>(routes_.size());
-  if (settings_.config->http.has_acme_peer) {
-    routes_.push_back({&settings_.config->http.acme_peer, config::UpstreamHost::client, 0, {}});
-  }
+  proxy::UpstreamRoutes routes = proxy::upstream_routes(*settings_.config);
+  routes_ = std::move(routes.routes);
+  acme_peer_route_ = routes.acme_peer;
   idle_upstreams_.resize(routes_.size());
   next_address_.assign(routes_.size(), 0);
+  failing_over_.assign(routes_.size(), false);
+  settings_.upstream_tls.resize(routes_.size());
   for (std::size_t route = 0; route < routes_.size(); ++route) {
     const control::Published<dns::AddressSet>* published =
         route < settings_.upstream_addresses.size() ? settings_.upstream_addresses[route] : nullptr;

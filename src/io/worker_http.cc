@@ -130,7 +130,7 @@ void Worker::release_held(Connection& connection) {
 void Worker::resume_input(Connection& connection) {
   connection.paused = false;
   if (connection.relay.role == Relay::Role::upstream) {
-    if (connection.input_bytes > 0) upstream_receive(connection, connection.input_view(), true);
+    if (connection.input_bytes > 0) upstream_take_input(connection);
   } else {
     consume_input(connection, connection.input_view(), true);
   }

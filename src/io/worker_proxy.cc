@@ -23,6 +23,21 @@ namespace {
 using Stage = Relay::Stage;
 using Role = Relay::Role;
 
+// RFC 9110 9.2.2: repeating these has the effect of sending them once.
+bool is_idempotent(http::Method method) {
+  switch (method) {
+    case http::Method::get:
+    case http::Method::head:
+    case http::Method::options:
+    case http::Method::trace:
+    case http::Method::put:
+    case http::Method::delete_method:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Connection* Worker::peer_of(const Connection& connection) {
@@ -47,7 +62,7 @@ void Worker::unlink(Connection& connection) {
 
 bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
                          std::string_view request, std::uint32_t route_index) {
-  const Route& route = routes_[route_index];
+  const proxy::UpstreamRoute& route = routes_[route_index];
   Relay& relay = client.relay;
   relay = Relay{};
   relay.route = route_index;
@@ -69,31 +84,49 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
   }
   // The head stays readable for the access log and for a retry on a new connection.
   keep_request_copy(client, request);
-
-  Connection* upstream = take_idle_upstream(route_index);
-  bool reused = upstream != nullptr;
-  if (upstream == nullptr) upstream = open_upstream(route_index);
-  if (upstream == nullptr) return answer_status(client, relay.logged, 502, false);
-  link(client, *upstream);
-  upstream->relay.route = route_index;
-  upstream->relay.method = head.method;
-  if (!write_upstream_request(client, *upstream)) {
+  UpstreamStart started = start_upstream(client, {}, true);
+  if (started == UpstreamStart::unreachable) {
+    return answer_status(client, relay.logged, 502, false);
+  }
+  if (started == UpstreamStart::does_not_fit) {
     fail_exchange(client, 502, "request head too large for the upstream buffer");
     return true;
   }
   relay.stage = Stage::request;
-  upstream->relay.stage = reused ? Stage::request : Stage::connecting;
-  upstream->relay.reused = reused;
-  if (reused) {
-    timers_.schedule(upstream->timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
-    flush_output(*upstream);
-  }
   if (relay.body.kind() == http::BodyKind::none) {
     request_complete(client);
   } else {
     pause_receiving(client);  // re-armed one buffer at a time while the body streams (prep_receive)
   }
   return true;
+}
+
+// Puts the client's request (its head, rewritten from the kept copy, then
+// body_so_far) on a connection of its route: a pooled one when may_reuse, else a
+// new one; on the site's fallback when the route has none to give. The client
+// is linked to that connection unless the route and its fallback are unreachable.
+Worker::UpstreamStart Worker::start_upstream(Connection& client, std::string_view body_so_far,
+                                             bool may_reuse) {
+  Connection* upstream = may_reuse ? take_idle_upstream(client.relay.route) : nullptr;
+  bool reused = upstream != nullptr;
+  if (upstream == nullptr) upstream = open_upstream(client.relay.route);
+  if (upstream == nullptr && switch_to_fallback(client)) {
+    upstream = take_idle_upstream(client.relay.route);
+    reused = upstream != nullptr;
+    if (upstream == nullptr) upstream = open_upstream(client.relay.route);
+  }
+  if (upstream == nullptr) return UpstreamStart::unreachable;
+  link(client, *upstream);
+  upstream->relay.method = client.relay.method;
+  upstream->relay.reused = reused;
+  if (!write_upstream_request(client, *upstream, body_so_far)) return UpstreamStart::does_not_fit;
+  // A new connection sends once connected (and, for https, once the handshake is done).
+  upstream->relay.stage = reused ? Stage::request : Stage::connecting;
+  if (reused) {
+    timers_.schedule(upstream->timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
+    flush_output(*upstream);
+  }
+  return UpstreamStart::started;
 }
 
 void Worker::keep_request_copy(Connection& client, std::string_view request) {
@@ -103,13 +136,14 @@ void Worker::keep_request_copy(Connection& client, std::string_view request) {
   rebase(client.relay.logged, request.data(), client.relay.request_copy);
 }
 
-bool Worker::write_upstream_request(Connection& client, Connection& upstream) {
+bool Worker::write_upstream_request(Connection& client, Connection& upstream,
+                                    std::string_view body_so_far) {
   // Parsing the kept copy again gives views that stay valid, for a retry too.
   std::string_view copy{client.relay.request_copy, client.relay.request_copy_bytes};
   if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete) {
     return false;
   }
-  const Route& route = routes_[client.relay.route];
+  const proxy::UpstreamRoute& route = routes_[client.relay.route];
   http::ProxyHeadOptions options;
   options.client_address = client.remote_ip;
   options.client_https = client.tls;
@@ -119,7 +153,11 @@ bool Worker::write_upstream_request(Connection& client, Connection& upstream) {
   options.hop_header_value = "1";
   http::OutputArea out = output_area(upstream);
   if (!http::write_proxied_request_head(out, head_, options)) return false;
-  upstream.output_bytes = static_cast<std::uint32_t>(out.size);
+  if (out.capacity - out.size < body_so_far.size()) return false;
+  upstream.relay.request_head_bytes = static_cast<std::uint32_t>(out.size - upstream.output_bytes);
+  if (!body_so_far.empty())
+    std::memcpy(out.data + out.size, body_so_far.data(), body_so_far.size());
+  upstream.output_bytes = static_cast<std::uint32_t>(out.size + body_so_far.size());
   return true;
 }
 
@@ -222,6 +260,7 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   upstream.relay.attempt = attempt;
   upstream.relay.address_generation = generation;
   upstream.upstream_address = address;
+  upstream.tls = settings_.upstream_tls[route_index] != nullptr;
   io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::connect, upstream));
   io_uring_prep_connect(submission, fd,
                         reinterpret_cast<const sockaddr*>(&upstream.upstream_address),
@@ -238,20 +277,26 @@ void Worker::on_connect(Connection& upstream, const io_uring_cqe& completion) {
     return;
   }
   if (completion.res < 0) {
-    connect_failed(upstream, -completion.res);
+    connect_failed(upstream, std::strerror(-completion.res));
+    return;
+  }
+  route_reached(upstream.relay.route);
+  prep_receive(upstream);
+  if (upstream.tls) {
+    start_upstream_tls(upstream);
     return;
   }
   upstream.relay.stage = Stage::request;
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
-  prep_receive(upstream);
   flush_output(upstream);
 }
 
-// Tries the upstream's next address; 502 once every address failed.
-void Worker::connect_failed(Connection& upstream, int error) {
-  log::write_line(log::Level::error, "upstream %s: connect %s: %s",
+// Tries the upstream's next address, then the site's fallback; 502 once all failed.
+void Worker::connect_failed(Connection& upstream, std::string_view reason) {
+  log::write_line(log::Level::error, "upstream %s: connect %s: %.*s",
                   routes_[upstream.relay.route].upstream->authority.c_str(),
-                  dns::format_address(upstream.upstream_address).c_str(), std::strerror(error));
+                  dns::format_address(upstream.upstream_address).c_str(),
+                  static_cast<int>(reason.size()), reason.data());
   Connection* client = peer_of(upstream);
   std::uint32_t route = upstream.relay.route;
   std::uint32_t next_attempt = upstream.relay.attempt + 1;
@@ -262,11 +307,13 @@ void Worker::connect_failed(Connection& upstream, int error) {
     // so far) moves to the next connection as it is.
     std::swap(next->output, upstream.output);
     std::swap(next->output_bytes, upstream.output_bytes);
+    next->relay.request_head_bytes = upstream.relay.request_head_bytes;
     link(*client, *next);
     next->relay.method = client->relay.method;
   }
+  bool moved = next != nullptr || (client != nullptr && fail_over(*client, upstream));
   close_connection(upstream);
-  if (client != nullptr && next == nullptr) fail_exchange(*client, 502, nullptr);
+  if (client != nullptr && !moved) fail_exchange(*client, 502, nullptr);
 }
 
 void Worker::upstream_output_drained(Connection& upstream) {
@@ -275,6 +322,18 @@ void Worker::upstream_output_drained(Connection& upstream) {
   if (client->relay.stage == Stage::response_head) upstream.relay.stage = Stage::response_head;
   // The client waited for room to forward more of its body.
   if (client->relay.stage == Stage::request && client->paused) resume_input(*client);
+}
+
+// Hands what waits in the upstream's input to the relay, which keeps (in the
+// same chunk) whatever it cannot pass on yet.
+void Worker::upstream_take_input(Connection& upstream) {
+  std::string_view data = upstream.input_view();
+  upstream.input_bytes = 0;
+  upstream_receive(upstream, data, true);
+  if (upstream.input != nullptr && upstream.input_bytes == 0) {
+    input_pool_.give_back(upstream.input);  // an idle pooled connection holds no chunk
+    upstream.input = nullptr;
+  }
 }
 
 void Worker::upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned) {
@@ -451,19 +510,21 @@ void Worker::upstream_closed(Connection& upstream) {
     }
     return;
   }
-  // A pooled connection the upstream had already closed: try once more on a new one.
-  bool retry = upstream.relay.reused && client->relay.body.kind() == http::BodyKind::none;
-  unlink(*client);
-  if (retry) {
-    Connection* fresh = open_upstream(client->relay.route);
-    if (fresh != nullptr) {
-      link(*client, *fresh);
-      fresh->relay.method = client->relay.method;
-      fresh->relay.stage = Stage::connecting;
-      if (write_upstream_request(*client, *fresh)) return;
-    }
+  if (upstream.relay.stage == Stage::connecting && !stopping_) {
+    // During the TLS handshake: nothing of the request was sent.
+    connect_failed(upstream, "TLS: closed during the handshake");
+    return;
   }
-  link(*client, upstream);
+  // Closed before answering: a pooled connection the upstream had closed already,
+  // or one it reset unread (a backend stopping closes its listener with connections
+  // still queued). A bodiless request goes once more on a new connection (or to the
+  // fallback, should the upstream be gone) when it was pooled or is idempotent.
+  bool retry = (upstream.relay.reused || is_idempotent(client->relay.method)) &&
+               client->relay.body.kind() == http::BodyKind::none && !client->relay.retried;
+  unlink(*client);
+  client->relay.retried = true;
+  if (retry && start_upstream(*client, {}, false) == UpstreamStart::started) return;
+  if (peer_of(*client) == nullptr) link(*client, upstream);
   fail_exchange(*client, 502, "upstream closed the connection before answering");
 }
 
@@ -473,9 +534,8 @@ void Worker::upstream_timed_out(Connection& upstream) {
     close_connection(upstream);  // idle in the pool for too long
     return;
   }
-  bool connecting = upstream.relay.stage == Stage::connecting;
-  if (connecting) {
-    connect_failed(upstream, ETIMEDOUT);
+  if (upstream.relay.stage == Stage::connecting) {  // the TCP connect or the TLS handshake
+    connect_failed(upstream, std::strerror(ETIMEDOUT));
     return;
   }
   if (upstream.relay.stage == Stage::response_body) {

@@ -18,7 +18,8 @@ constexpr std::uint64_t refusal_log_interval_ms = 10000;
 bool Worker::open_tls(Connection& connection) {
   const std::shared_ptr<const tls::CertificateStore>& store = certificates_.get();
   const std::shared_ptr<const tls::TicketKeys>& keys = ticket_keys_.get();
-  if (store && !store->empty() && keys && connection.session.open(store, settings_.index, keys)) {
+  if (store && !store->empty() && keys &&
+      connection.session.open_server(store, settings_.index, keys)) {
     return true;
   }
   // No site has a certificate yet (a first install before certbot ran): the
@@ -32,7 +33,11 @@ bool Worker::open_tls(Connection& connection) {
 
 void Worker::take_bytes(Connection& connection, std::string_view data) {
   if (connection.relay.role == Relay::Role::upstream) {
-    upstream_receive(connection, data, false);
+    if (connection.tls) {
+      upstream_tls_receive(connection, data);
+    } else {
+      upstream_receive(connection, data, false);
+    }
   } else if (connection.tls) {
     tls_receive(connection, data);
   } else {
@@ -46,6 +51,10 @@ http::OutputArea Worker::wire_area(Connection& connection) {
 }
 
 void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
+  if (connection.relay.role == Relay::Role::upstream) {
+    upstream_tls_receive(connection, ciphertext);  // ringway is the client there
+    return;
+  }
   for (;;) {
     if (connection.input == nullptr) connection.input = input_pool_.take();
     // Plaintext lands after what is still unparsed; the parser's head limit

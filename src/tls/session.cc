@@ -1,7 +1,9 @@
-// The sans-I/O server session: wolfSSL's I/O callbacks read from the borrowed
-// view and the kept bytes, and write into the caller's output area.
+// The sans-I/O session: wolfSSL's I/O callbacks read from the borrowed view and
+// the kept bytes, and write into the caller's output area.
 #include "ringway/tls/session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <wolfssl/options.h>
 // wolfSSL's options must come first: they decide the layout of its structs.
 #include <wolfssl/ssl.h>
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <cassert>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -48,34 +51,57 @@ class ThreadRandom {
   bool ready_ = false;
 };
 
+// Tells a client session which name (SNI, and checked against the certificate's
+// names) or address (checked against its IP entries: RFC 6066 keeps addresses
+// out of SNI) it is connecting to.
+bool expect_peer(WOLFSSL* ssl, const std::string& host) {
+  in_addr ipv4{};
+  in6_addr ipv6{};
+  if (inet_pton(AF_INET, host.c_str(), &ipv4) == 1) {
+    return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), host.c_str()) ==
+           WOLFSSL_SUCCESS;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &ipv6) == 1) {
+    // wolfSSL 5.5 compares text, and writes a certificate's IPv6 entries as eight
+    // groups of four upper-case hex digits: "::1" must be spelled the same way.
+    char text[40];
+    for (std::size_t group = 0; group < 8; ++group) {
+      std::snprintf(text + group * 5, sizeof text - group * 5, "%02X%02X%s",
+                    ipv6.s6_addr[2 * group], ipv6.s6_addr[2 * group + 1], group < 7 ? ":" : "");
+    }
+    return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), text) == WOLFSSL_SUCCESS;
+  }
+  return wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host.data(),
+                        static_cast<std::uint16_t>(host.size())) == WOLFSSL_SUCCESS &&
+         wolfSSL_check_domain_name(ssl, host.c_str()) == WOLFSSL_SUCCESS;
+}
+
 }  // namespace
 
 // The callbacks' way into a session; a session is the I/O context of its WOLFSSL
 // for the length of each call (bind()).
 struct SessionAccess {
-  static ServerSession* of(WOLFSSL* ssl) {
-    return static_cast<ServerSession*>(wolfSSL_GetIOReadCtx(ssl));
-  }
-  static std::size_t take_input(ServerSession& session, char* buffer, std::size_t size) {
+  static Session* of(WOLFSSL* ssl) { return static_cast<Session*>(wolfSSL_GetIOReadCtx(ssl)); }
+  static std::size_t take_input(Session& session, char* buffer, std::size_t size) {
     return session.take_input(buffer, size);
   }
-  static OutputArea* out(ServerSession& session) { return session.out_; }
-  static const CertificateStore& store(ServerSession& session) { return *session.store_; }
-  static std::size_t set(ServerSession& session) { return session.set_; }
-  static const TicketKeys& keys(ServerSession& session) { return *session.ticket_keys_; }
+  static OutputArea* out(Session& session) { return session.out_; }
+  static const CertificateStore& store(Session& session) { return *session.store_; }
+  static std::size_t set(Session& session) { return session.set_; }
+  static const TicketKeys& keys(Session& session) { return *session.ticket_keys_; }
 };
 
 namespace callbacks {
 
 int receive(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
-  auto* session = static_cast<ServerSession*>(context);
+  auto* session = static_cast<Session*>(context);
   std::size_t taken =
       SessionAccess::take_input(*session, buffer, static_cast<std::size_t>(std::max(size, 0)));
   return taken == 0 ? WOLFSSL_CBIO_ERR_WANT_READ : static_cast<int>(taken);
 }
 
 int send(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
-  OutputArea* out = SessionAccess::out(*static_cast<ServerSession*>(context));
+  OutputArea* out = SessionAccess::out(*static_cast<Session*>(context));
   if (out == nullptr || out->size >= out->capacity) return WOLFSSL_CBIO_ERR_WANT_WRITE;
   // A partial write is fine: wolfSSL keeps the rest and offers it again later.
   std::size_t bytes = std::min(out->capacity - out->size, static_cast<std::size_t>(size));
@@ -85,7 +111,7 @@ int send(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
 }
 
 int server_name(WOLFSSL* ssl, int* /*alert*/, void* /*argument*/) {
-  ServerSession* session = SessionAccess::of(ssl);
+  Session* session = SessionAccess::of(ssl);
   void* name = nullptr;
   std::uint16_t size = wolfSSL_SNI_GetRequest(ssl, WOLFSSL_SNI_HOST_NAME, &name);
   std::string_view server_name(static_cast<const char*>(name), name != nullptr ? size : 0);
@@ -153,17 +179,19 @@ int ticket(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
 
 }  // namespace callbacks
 
-ServerSession::ServerSession(ServerSession&& other) noexcept {
+Session::Session(Session&& other) noexcept {
   *this = std::move(other);
 }
 
-ServerSession& ServerSession::operator=(ServerSession&& other) noexcept {
+Session& Session::operator=(Session&& other) noexcept {
   if (this == &other) return *this;
   reset();
   ssl_ = std::exchange(other.ssl_, nullptr);
   store_ = std::move(other.store_);
   ticket_keys_ = std::move(other.ticket_keys_);
   set_ = other.set_;
+  client_context_ = std::move(other.client_context_);
+  client_ = std::exchange(other.client_, false);
   pending_ = std::move(other.pending_);
   pending_bytes_ = std::exchange(other.pending_bytes_, 0);
   pending_offset_ = std::exchange(other.pending_offset_, 0);
@@ -174,12 +202,12 @@ ServerSession& ServerSession::operator=(ServerSession&& other) noexcept {
   return *this;
 }
 
-ServerSession::~ServerSession() {
+Session::~Session() {
   reset();
 }
 
-bool ServerSession::open(std::shared_ptr<const CertificateStore> store, std::size_t set,
-                         std::shared_ptr<const TicketKeys> keys) {
+bool Session::open_server(std::shared_ptr<const CertificateStore> store, std::size_t set,
+                          std::shared_ptr<const TicketKeys> keys) {
   reset();
   if (store == nullptr || keys == nullptr) return false;
   WOLFSSL_CTX* context = store->default_context(set);
@@ -194,25 +222,44 @@ bool ServerSession::open(std::shared_ptr<const CertificateStore> store, std::siz
   return true;
 }
 
-void ServerSession::reset() {
+bool Session::open_client(std::shared_ptr<const ClientContext> context, const std::string& host) {
+  reset();
+  if (context == nullptr) return false;
+  ssl_ = wolfSSL_new(context->context_);
+  if (ssl_ == nullptr) return false;
+  client_ = true;
+  client_context_ = std::move(context);
+  char protocol[] = "http/1.1";
+  if (!expect_peer(ssl_, host) ||
+      wolfSSL_UseALPN(ssl_, protocol, sizeof protocol - 1, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) !=
+          WOLFSSL_SUCCESS) {
+    reset();
+    return false;
+  }
+  return true;
+}
+
+void Session::reset() {
   if (ssl_ != nullptr) wolfSSL_free(ssl_);
   ssl_ = nullptr;
   store_.reset();
   ticket_keys_.reset();
+  client_context_.reset();
+  client_ = false;
   pending_.reset();
   pending_bytes_ = pending_offset_ = pending_capacity_ = 0;
   established_ = failed_ = false;
   failure_reason_ = {};
 }
 
-void ServerSession::bind(std::string_view ciphertext, OutputArea* out) {
+void Session::bind(std::string_view ciphertext, OutputArea* out) {
   borrowed_ = ciphertext;
   out_ = out;
   wolfSSL_SetIOReadCtx(ssl_, this);
   wolfSSL_SetIOWriteCtx(ssl_, this);
 }
 
-std::size_t ServerSession::take_input(char* buffer, std::size_t size) {
+std::size_t Session::take_input(char* buffer, std::size_t size) {
   std::size_t taken = 0;
   if (pending_offset_ < pending_bytes_) {
     taken = std::min<std::size_t>(size, pending_bytes_ - pending_offset_);
@@ -226,7 +273,7 @@ std::size_t ServerSession::take_input(char* buffer, std::size_t size) {
   return taken + from_view;
 }
 
-void ServerSession::keep_unconsumed() {
+void Session::keep_unconsumed() {
   std::size_t kept = pending_bytes_ - pending_offset_;
   std::size_t total = kept + borrowed_.size();
   if (total == 0) {
@@ -249,7 +296,7 @@ void ServerSession::keep_unconsumed() {
   borrowed_ = {};
 }
 
-SessionResult ServerSession::fail(int wolfssl_result) {
+SessionResult Session::fail(int wolfssl_result) {
   int error = wolfSSL_get_error(ssl_, wolfssl_result);
   switch (error) {
     case WOLFSSL_ERROR_WANT_READ:
@@ -266,19 +313,20 @@ SessionResult ServerSession::fail(int wolfssl_result) {
   }
 }
 
-SessionResult ServerSession::advance(std::span<char> plaintext) {
+SessionResult Session::advance(std::span<char> plaintext) {
   SessionResult result;
   if (!established_) {
-    // Resuming after out was full, wolfSSL 5.5's TLS 1.3 accept can fail with no
+    // Resuming after out was full, wolfSSL 5.5's TLS 1.3 handshake can fail with no
     // error set: it wants to be called again, once out has room. A bound keeps a
     // wolfSSL bug from becoming a busy loop.
-    int accepted = wolfSSL_accept(ssl_);
-    for (int retries = 0; accepted != WOLFSSL_SUCCESS && retries < 16; ++retries) {
-      if (wolfSSL_get_error(ssl_, accepted) != WOLFSSL_ERROR_NONE) break;
+    int (*handshake)(WOLFSSL*) = client_ ? wolfSSL_connect : wolfSSL_accept;
+    int done = handshake(ssl_);
+    for (int retries = 0; done != WOLFSSL_SUCCESS && retries < 16; ++retries) {
+      if (wolfSSL_get_error(ssl_, done) != WOLFSSL_ERROR_NONE) break;
       if (out_->size == out_->capacity) return {SessionStatus::need_output_room};
-      accepted = wolfSSL_accept(ssl_);
+      done = handshake(ssl_);
     }
-    if (accepted != WOLFSSL_SUCCESS) return fail(accepted);
+    if (done != WOLFSSL_SUCCESS) return fail(done);
     established_ = true;
     result.handshake_completed = true;
   }
@@ -301,8 +349,8 @@ SessionResult ServerSession::advance(std::span<char> plaintext) {
   return result;
 }
 
-SessionResult ServerSession::receive(std::string_view ciphertext, std::span<char> plaintext,
-                                     OutputArea& out) {
+SessionResult Session::receive(std::string_view ciphertext, std::span<char> plaintext,
+                               OutputArea& out) {
   assert(ssl_ != nullptr && !plaintext.empty());
   if (failed_) return {SessionStatus::failed};
   bind(ciphertext, &out);
@@ -312,7 +360,7 @@ SessionResult ServerSession::receive(std::string_view ciphertext, std::span<char
   return result;
 }
 
-SessionResult ServerSession::send(std::string_view plaintext, OutputArea& out) {
+SessionResult Session::send(std::string_view plaintext, OutputArea& out) {
   assert(ssl_ != nullptr && established_);
   if (failed_) return {SessionStatus::failed};
   bind({}, &out);
@@ -333,7 +381,7 @@ SessionResult ServerSession::send(std::string_view plaintext, OutputArea& out) {
   return result;
 }
 
-SessionResult ServerSession::close(OutputArea& out) {
+SessionResult Session::close(OutputArea& out) {
   assert(ssl_ != nullptr);
   if (failed_) return {SessionStatus::failed};
   bind({}, &out);
@@ -347,7 +395,7 @@ SessionResult ServerSession::close(OutputArea& out) {
   return fail(result);
 }
 
-std::string_view ServerSession::server_name() const {
+std::string_view Session::server_name() const {
   if (ssl_ == nullptr) return {};
   void* name = nullptr;
   std::uint16_t size = wolfSSL_SNI_GetRequest(ssl_, WOLFSSL_SNI_HOST_NAME, &name);
@@ -355,7 +403,7 @@ std::string_view ServerSession::server_name() const {
                          : std::string_view();
 }
 
-std::string_view ServerSession::alpn() const {
+std::string_view Session::alpn() const {
   if (ssl_ == nullptr) return {};
   const unsigned char* name = nullptr;
   unsigned int size = 0;
@@ -364,19 +412,19 @@ std::string_view ServerSession::alpn() const {
                          : std::string_view();
 }
 
-std::string_view ServerSession::protocol_version() const {
+std::string_view Session::protocol_version() const {
   if (ssl_ == nullptr || !established_) return {};
   const char* version = wolfSSL_get_version(ssl_);
   return version != nullptr ? version : "";
 }
 
-std::string_view ServerSession::cipher() const {
+std::string_view Session::cipher() const {
   if (ssl_ == nullptr || !established_) return {};
   const char* name = wolfSSL_get_cipher_name(ssl_);
   return name != nullptr ? name : "";
 }
 
-bool ServerSession::resumed() const {
+bool Session::resumed() const {
   return ssl_ != nullptr && wolfSSL_session_reused(ssl_);
 }
 

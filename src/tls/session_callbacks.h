@@ -1,6 +1,6 @@
 #pragma once
-// Private to src/tls/: the wolfSSL callbacks every server context installs.
-// They find their ServerSession through the I/O context the session sets before
+// Private to src/tls/: the wolfSSL callbacks every context installs (server and client).
+// They find their Session through the I/O context the session sets before
 // each call into wolfSSL, so a context can be shared by stores and sessions.
 
 #include <wolfssl/options.h>

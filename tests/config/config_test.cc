@@ -497,21 +497,92 @@ TEST(ParseConfig, UpstreamUrls) {
       "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n"
       "[https]\nlisten = [\"127.0.0.1:8443\"]\n[[site]]\nhosts = \"a.test\"\n"
       "certificate = \"/c\"\nupstream = ";
-  LoadResult literal = parse_config(base + "\"https://[::1]\"\n", "test.toml");
+  LoadResult literal = parse_config(base + "\"http://[::1]\"\n", "test.toml");
   ASSERT_TRUE(literal.ok) << testing::PrintToString(literal.errors);
   const Upstream& upstream = literal.config.sites[0].upstream;
-  EXPECT_TRUE(upstream.tls);
+  EXPECT_FALSE(upstream.tls);
   EXPECT_TRUE(upstream.literal);
   EXPECT_EQ(upstream.host, "::1");
-  EXPECT_EQ(upstream.port, 443);
+  EXPECT_EQ(upstream.port, 80);
   EXPECT_EQ(upstream.address.ss_family, AF_INET6);
+  EXPECT_FALSE(literal.config.sites[0].has_fallback);
   for (const char* bad : {"\"ftp://a\"", "\"http://a/path\"", "\"http://u@a\"", "\"http://a:0\"",
-                          "\"http://a:99999\"", "\"http://\""}) {
+                          "\"http://a:99999\"", "\"http://\"", "\"https://a\""}) {
     LoadResult result = parse_config(base + bad + "\n", "test.toml");
     EXPECT_FALSE(result.ok) << bad;
     EXPECT_NE(testing::PrintToString(result.errors).find("site[0].upstream:"), std::string::npos)
         << testing::PrintToString(result.errors);
   }
+}
+
+constexpr std::string_view fallback_base =
+    "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n"
+    "[https]\nlisten = [\"127.0.0.1:8443\"]\n[[site]]\nhosts = \"a.test\"\n"
+    "certificate = \"/c\"\n";
+
+TEST(ParseConfig, Fallback) {
+  std::string base(fallback_base);
+  LoadResult https = parse_config(base +
+                                      "upstream = \"http://opam_live\"\n"
+                                      "fallback = \"https://opam-5.ocaml.org\"\n",
+                                  "test.toml");
+  ASSERT_TRUE(https.ok) << testing::PrintToString(https.errors);
+  const Site& site = https.config.sites[0];
+  ASSERT_TRUE(site.has_fallback);
+  EXPECT_TRUE(site.fallback.tls);
+  EXPECT_FALSE(site.fallback.literal);
+  EXPECT_EQ(site.fallback.host, "opam-5.ocaml.org");
+  EXPECT_EQ(site.fallback.port, 443);
+  EXPECT_EQ(site.fallback_ca, "/etc/ssl/certs/ca-certificates.crt");
+
+  LoadResult plain = parse_config(base +
+                                      "upstream = \"http://127.0.0.1:8080\"\n"
+                                      "fallback = \"http://192.0.2.7\"\n",
+                                  "test.toml");
+  ASSERT_TRUE(plain.ok) << testing::PrintToString(plain.errors);
+  EXPECT_FALSE(plain.config.sites[0].fallback.tls);
+  EXPECT_TRUE(plain.config.sites[0].fallback.literal);
+  EXPECT_EQ(plain.config.sites[0].fallback.port, 80);
+
+  LoadResult private_ca = parse_config(base +
+                                           "upstream = \"http://opam_live\"\n"
+                                           "fallback = \"https://[::1]:8443\"\n"
+                                           "fallback_ca = \"/etc/ringway/sibling-ca.pem\"\n",
+                                       "test.toml");
+  ASSERT_TRUE(private_ca.ok) << testing::PrintToString(private_ca.errors);
+  EXPECT_EQ(private_ca.config.sites[0].fallback_ca, "/etc/ringway/sibling-ca.pem");
+  EXPECT_EQ(private_ca.config.sites[0].fallback.port, 8443);
+}
+
+TEST(ParseConfig, FallbackErrorsNameTheLineAndKey) {
+  std::string base(fallback_base);
+  auto errors = [&](const std::string& site_lines) {
+    return testing::PrintToString(parse_config(base + site_lines, "test.toml").errors);
+  };
+  EXPECT_EQ(errors("fallback = \"https://b.test\"\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:9:12: site[0].fallback: needs an upstream: it is used when that "
+                "cannot be reached"}));
+  EXPECT_EQ(errors("upstream = \"http://a\"\nfallback = \"ftp://b.test\"\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:10:12: site[0].fallback: \"ftp://b.test\" must start with http:// or "
+                "https://"}));
+  EXPECT_EQ(
+      errors("upstream = \"http://a\"\nfallback = \"http://b.test\"\nfallback_ca = \"/ca\"\n"),
+      testing::PrintToString(std::vector<std::string>{
+          "test.toml:11:15: site[0].fallback_ca: needs an https:// fallback"}));
+  EXPECT_EQ(errors("upstream = \"http://a\"\nfallback_ca = \"/ca\"\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:10:15: site[0].fallback_ca: needs an https:// fallback"}));
+  EXPECT_EQ(errors("upstream = \"http://a\"\nfallback = \"https://b\"\nfallback_ca = \"ca.pem\"\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:11:15: site[0].fallback_ca: \"ca.pem\" must be an absolute path"}));
+  EXPECT_EQ(errors("upstream = \"http://a\"\nfallback = 7\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:10:12: site[0].fallback: expected a string, got an integer"}));
+  EXPECT_EQ(errors("upstream = \"http://a\"\nfallbacks = \"https://b\"\n"),
+            testing::PrintToString(
+                std::vector<std::string>{"test.toml:10:1: site[0].fallbacks: unknown key"}));
 }
 
 TEST(ParseConfig, SiteErrorsNameTheSiteAndKey) {

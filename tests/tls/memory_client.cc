@@ -117,25 +117,23 @@ std::string MemoryClient::peer_subject() {
   return line;
 }
 
-SessionStatus pump_to_server(MemoryClient& client, ServerSession& server, std::string& plaintext,
-                             std::size_t chunk_bytes, std::size_t out_capacity) {
+SessionStatus feed(Session& session, std::string_view input, std::string& plaintext,
+                   std::string& output, std::size_t chunk_bytes, std::size_t out_capacity) {
   std::vector<char> out_bytes(out_capacity);
   char plain[4096];
   SessionStatus status = SessionStatus::want_input;
-  std::string input = std::move(client.to_server);
-  client.to_server.clear();
   std::size_t offset = 0;
   auto flush = [&](OutputArea& out) {
-    client.from_server.append(out.data, out.size);
+    output.append(out.data, out.size);
     out.size = 0;
   };
   do {
     std::size_t bytes = std::min(chunk_bytes, input.size() - offset);
     // A copy per chunk, like a receive buffer the worker recycles right after.
-    std::string view_copy = input.substr(offset, bytes);
+    std::string view_copy(input.substr(offset, bytes));
     offset += bytes;
     OutputArea out{out_bytes.data(), 0, out_capacity};
-    SessionResult result = server.receive(view_copy, plain, out);
+    SessionResult result = session.receive(view_copy, plain, out);
     view_copy.assign(view_copy.size(), 'X');  // the buffer is recycled: poison it
     for (;;) {
       plaintext.append(plain, result.plaintext_bytes);
@@ -144,14 +142,34 @@ SessionStatus pump_to_server(MemoryClient& client, ServerSession& server, std::s
       if (status != SessionStatus::plaintext_full && status != SessionStatus::need_output_room) {
         break;
       }
-      result = server.receive({}, plain, out);
+      result = session.receive({}, plain, out);
     }
     if (status == SessionStatus::failed || status == SessionStatus::closed) break;
   } while (offset < input.size());
   return status;
 }
 
-bool handshake(MemoryClient& client, ServerSession& server, std::size_t chunk_bytes,
+std::string seal(Session& session, std::string_view text, std::size_t out_capacity) {
+  std::string records;
+  std::string out_bytes(out_capacity, '\0');
+  while (!text.empty()) {
+    OutputArea out{out_bytes.data(), 0, out_capacity};
+    SessionResult result = session.send(text, out);
+    records.append(out.data, out.size);
+    text.remove_prefix(result.plaintext_bytes);
+    if (result.status == SessionStatus::failed) return {};
+  }
+  return records;
+}
+
+SessionStatus pump_to_server(MemoryClient& client, Session& server, std::string& plaintext,
+                             std::size_t chunk_bytes, std::size_t out_capacity) {
+  std::string input = std::move(client.to_server);
+  client.to_server.clear();
+  return feed(server, input, plaintext, client.from_server, chunk_bytes, out_capacity);
+}
+
+bool handshake(MemoryClient& client, Session& server, std::size_t chunk_bytes,
                std::size_t out_capacity) {
   std::string plaintext;
   for (int round = 0; round < 20; ++round) {

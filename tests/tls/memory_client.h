@@ -1,12 +1,13 @@
 #pragma once
 // A wolfSSL client over two in-memory byte queues, and the pump that moves
-// bytes between it and a ServerSession: handshakes with no socket at all.
+// bytes between it and a Session: handshakes with no socket at all.
 
 #include <wolfssl/options.h>
 // wolfSSL's options must come first: they decide the layout of its structs.
 #include <wolfssl/ssl.h>
 
 #include <string>
+#include <string_view>
 
 #include "ringway/tls/session.h"
 
@@ -47,14 +48,24 @@ class MemoryClient {
   bool failed_ = false;
 };
 
-// Feeds the client's ciphertext to the server `chunk_bytes` at a time through an
-// output area of out_capacity bytes; plaintext the server decrypts is appended to
-// plaintext. Returns the last status.
-SessionStatus pump_to_server(MemoryClient& client, ServerSession& server, std::string& plaintext,
+// Feeds input to session `chunk_bytes` at a time (at least one call, also for an
+// empty input) through an output area of out_capacity bytes: the plaintext it
+// decrypts is appended to plaintext, the records it writes to output. Returns the
+// last status.
+SessionStatus feed(Session& session, std::string_view input, std::string& plaintext,
+                   std::string& output, std::size_t chunk_bytes = 1 << 20,
+                   std::size_t out_capacity = 65536);
+
+// Encrypts text with session through an output area of out_capacity bytes and
+// returns the records; empty when the session failed.
+std::string seal(Session& session, std::string_view text, std::size_t out_capacity = 65536);
+
+// Feeds the client's ciphertext to the server; its records go back to the client.
+SessionStatus pump_to_server(MemoryClient& client, Session& server, std::string& plaintext,
                              std::size_t chunk_bytes = 1 << 20, std::size_t out_capacity = 65536);
 
 // Drives a whole handshake; true when both sides completed it.
-bool handshake(MemoryClient& client, ServerSession& server, std::size_t chunk_bytes = 1 << 20,
+bool handshake(MemoryClient& client, Session& server, std::size_t chunk_bytes = 1 << 20,
                std::size_t out_capacity = 65536);
 
 }  // namespace ringway::tls::testing

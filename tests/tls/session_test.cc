@@ -1,4 +1,4 @@
-// Handshakes and records between a wolfSSL client and ServerSession, in memory.
+// Handshakes and records between a wolfSSL client and Session, in memory.
 #include "ringway/tls/session.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "built_store.h"
 #include "memory_client.h"
 #include "test_certificates.h"
 
@@ -35,11 +36,7 @@ struct Fixture {
     settings.sites.push_back({"b.test", {"b.test"}, {files.issue(leaf("b.test", true))}});
     settings.sites.push_back({"wild.test", {"*.wild.test"}, {files.issue(leaf("*.wild.test"))}});
     settings.default_host = "a.test";
-    BuildResult result = CertificateStore::build(settings);
-    for (const StoreMessage& message : result.messages) {
-      ADD_FAILURE() << message.site << ": " << message.text;
-    }
-    store = result.store;
+    store = testing::built_store(settings);
   }
 };
 
@@ -55,14 +52,14 @@ ClientOptions client_for(std::string name) {
   return options;
 }
 
-ServerSession open_session(std::size_t set = 0) {
-  ServerSession session;
-  EXPECT_TRUE(session.open(fixture().store, set, fixture().keys));
+Session open_session(std::size_t set = 0) {
+  Session session;
+  EXPECT_TRUE(session.open_server(fixture().store, set, fixture().keys));
   return session;
 }
 
 // Sends text from the client and returns what the server decrypted.
-std::string client_to_server(MemoryClient& client, ServerSession& server, const std::string& text,
+std::string client_to_server(MemoryClient& client, Session& server, const std::string& text,
                              std::size_t chunk_bytes = 1 << 20) {
   std::string plaintext;
   EXPECT_TRUE(client.write(text));
@@ -71,22 +68,15 @@ std::string client_to_server(MemoryClient& client, ServerSession& server, const 
 }
 
 // Sends text from the server through a small output area and returns what the client read.
-std::string server_to_client(MemoryClient& client, ServerSession& server, std::string_view text,
+std::string server_to_client(MemoryClient& client, Session& server, std::string_view text,
                              std::size_t out_capacity = 65536) {
-  std::string out_bytes(out_capacity, '\0');
-  while (!text.empty()) {
-    OutputArea out{out_bytes.data(), 0, out_capacity};
-    SessionResult result = server.send(text, out);
-    client.from_server.append(out.data, out.size);
-    text.remove_prefix(result.plaintext_bytes);
-    if (result.status == SessionStatus::failed) break;
-  }
+  client.from_server += testing::seal(server, text, out_capacity);
   return client.read();
 }
 
 TEST(TlsSession, Tls13HandshakeWithSniAlpnAndData) {
   MemoryClient client(client_for("a.test"));
-  ServerSession server = open_session();
+  Session server = open_session();
   ASSERT_TRUE(testing::handshake(client, server));
   EXPECT_EQ(server.protocol_version(), "TLSv1.3");
   EXPECT_EQ(server.server_name(), "a.test");
@@ -104,7 +94,7 @@ TEST(TlsSession, Tls12Handshake) {
   ClientOptions options = client_for("a.test");
   options.version = ClientOptions::Version::tls12;
   MemoryClient client(options);
-  ServerSession server = open_session(1);
+  Session server = open_session(1);
   ASSERT_TRUE(testing::handshake(client, server));
   EXPECT_EQ(server.protocol_version(), "TLSv1.2");
   EXPECT_EQ(server.cipher().substr(0, 6), "ECDHE-") << server.cipher();
@@ -120,7 +110,7 @@ TEST(TlsSession, SniChoosesTheCertificate) {
     ClientOptions options = client_for(name);
     options.root_pem.clear();  // A.TEST is not in the certificate's names
     MemoryClient client(options);
-    ServerSession server = open_session();
+    Session server = open_session();
     ASSERT_TRUE(testing::handshake(client, server)) << name;
     EXPECT_NE(client.peer_subject().find(subject), std::string::npos) << client.peer_subject();
   }
@@ -131,7 +121,7 @@ TEST(TlsSession, UnknownOrMissingSniGetsTheDefault) {
     ClientOptions options = client_for(name);
     options.root_pem.clear();
     MemoryClient client(options);
-    ServerSession server = open_session();
+    Session server = open_session();
     ASSERT_TRUE(testing::handshake(client, server)) << name;
     EXPECT_NE(client.peer_subject().find("CN=a.test"), std::string::npos) << name;
   }
@@ -142,7 +132,7 @@ TEST(TlsSession, Tls11IsRefused) {
   options.version = ClientOptions::Version::tls11;
   MemoryClient client(options);
   if (client.failed()) GTEST_SKIP() << "this wolfSSL has no TLS 1.1 client to try with";
-  ServerSession server = open_session();
+  Session server = open_session();
   EXPECT_FALSE(testing::handshake(client, server));
   EXPECT_FALSE(server.established());
   EXPECT_FALSE(server.failure_reason().empty());
@@ -153,7 +143,7 @@ TEST(TlsSession, NonAeadCipherIsRefused) {
   options.version = ClientOptions::Version::tls12;
   options.cipher_list = "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA";
   MemoryClient client(options);
-  ServerSession server = open_session();
+  Session server = open_session();
   EXPECT_FALSE(testing::handshake(client, server));
   EXPECT_FALSE(server.established());
   EXPECT_FALSE(server.failure_reason().empty());
@@ -161,7 +151,7 @@ TEST(TlsSession, NonAeadCipherIsRefused) {
 
 TEST(TlsSession, OneByteAtATimeAndATinyOutputArea) {
   MemoryClient client(client_for("b.test"));
-  ServerSession server = open_session();
+  Session server = open_session();
   ASSERT_TRUE(testing::handshake(client, server, 1, 65536));
   std::string request = "GET /split HTTP/1.1\r\nHost: b.test\r\n\r\n";
   EXPECT_EQ(client_to_server(client, server, request, 1), request);
@@ -172,14 +162,14 @@ TEST(TlsSession, OneByteAtATimeAndATinyOutputArea) {
 
 TEST(TlsSession, HandshakeThroughATinyOutputArea) {
   MemoryClient client(client_for("a.test"));
-  ServerSession server = open_session();
+  Session server = open_session();
   ASSERT_TRUE(testing::handshake(client, server, 1 << 20, 7)) << server.failure_reason();
   EXPECT_EQ(client_to_server(client, server, "tiny"), "tiny");
 }
 
 TEST(TlsSession, ManyRecordsInOneViewWithASmallPlaintextArea) {
   MemoryClient client(client_for("a.test"));
-  ServerSession server = open_session();
+  Session server = open_session();
   ASSERT_TRUE(testing::handshake(client, server));
   for (int index = 0; index < 10; ++index) client.write(std::string(1000, 'a' + index));
   std::string input = std::move(client.to_server);
@@ -203,7 +193,7 @@ TEST(TlsSession, ManyRecordsInOneViewWithASmallPlaintextArea) {
 
 TEST(TlsSession, CloseNotify) {
   MemoryClient client(client_for("a.test"));
-  ServerSession server = open_session();
+  Session server = open_session();
   ASSERT_TRUE(testing::handshake(client, server));
   wolfSSL_shutdown(client.ssl());
   std::string plaintext;
@@ -220,7 +210,7 @@ void check_resumption(ClientOptions::Version version, bool tickets = true) {
   ClientOptions options = client_for("a.test");
   options.version = version;
   MemoryClient first(options);
-  ServerSession server = open_session();
+  Session server = open_session();
   ASSERT_TRUE(testing::handshake(first, server));
   EXPECT_FALSE(server.resumed());
   // TLS 1.3 tickets arrive after the handshake: let the client read them.
@@ -234,8 +224,8 @@ void check_resumption(ClientOptions::Version version, bool tickets = true) {
        {std::pair{fixture().keys, tickets}, std::pair{once, tickets}, std::pair{twice, false}}) {
     options.resume = ticket;
     MemoryClient client(options);
-    ServerSession again;
-    ASSERT_TRUE(again.open(fixture().store, 0, keys));
+    Session again;
+    ASSERT_TRUE(again.open_server(fixture().store, 0, keys));
     ASSERT_TRUE(testing::handshake(client, again)) << again.failure_reason();
     EXPECT_EQ(again.resumed(), resumes);
   }
@@ -253,9 +243,9 @@ TEST(TlsSession, Tls12ClientWithSavedSessionGetsAFullHandshake) {
 
 TEST(TlsSession, MovedSessionKeepsWorking) {
   MemoryClient client(client_for("a.test"));
-  ServerSession first = open_session();
+  Session first = open_session();
   ASSERT_TRUE(testing::handshake(client, first));
-  ServerSession moved = std::move(first);
+  Session moved = std::move(first);
   EXPECT_FALSE(first.is_open());
   EXPECT_EQ(client_to_server(client, moved, "after move"), "after move");
 }

@@ -58,6 +58,7 @@ std::string CertificateFiles::issue(const LeafOptions& options) {
   run("mkdir -p " + archive + " " + live);
   std::string names = "DNS:" + options.common_name;
   for (const std::string& name : options.extra_names) names += ",DNS:" + name;
+  for (const std::string& address : options.addresses) names += ",IP:" + address;
   write(archive + "/leaf.ext", "basicConstraints=CA:FALSE\nsubjectAltName=" + names + "\n");
   run(new_key(archive + "/privkey1.pem", options.rsa));
   run("openssl req -new -key " + archive + "/privkey1.pem -subj '/CN=" + options.common_name +

@@ -11,7 +11,8 @@ struct LeafOptions {
   std::string live_name;    // directory under live/
   std::string common_name;  // also the first subjectAltName
   std::vector<std::string> extra_names;
-  bool rsa = false;  // ECDSA P-256 otherwise
+  std::vector<std::string> addresses;  // IP subjectAltNames
+  bool rsa = false;                    // ECDSA P-256 otherwise
   int days = 90;
   bool chain_reversed = false;  // intermediate before the leaf
   bool mismatched_key = false;  // privkey.pem from another key pair

@@ -55,6 +55,9 @@ struct HttpsFront {
   std::string default_host;
 };
 
+// Where an https fallback's certificate is verified when the site names no CA of its own.
+inline constexpr std::string_view system_ca_file = "/etc/ssl/certs/ca-certificates.crt";
+
 // The Host field sent upstream: the client's (the default) or the upstream's own.
 enum class UpstreamHost { client, upstream };
 
@@ -68,9 +71,15 @@ struct Site {
   int status = 200;
   std::string hsts;  // Strict-Transport-Security value, e.g. "max-age=31536000"; empty: none
   bool has_upstream = false;
-  Upstream upstream;
+  Upstream upstream;  // always http://: the local backend
   UpstreamHost upstream_host = UpstreamHost::client;
   std::uint64_t request_body_bytes_max = 1 << 20;  // 413 past it
+  // The sibling host, used only when the local upstream refuses or cannot be
+  // reached: http:// or https:// (verified against fallback_ca), always with the
+  // client's Host. Needs an upstream.
+  bool has_fallback = false;
+  Upstream fallback;
+  std::string fallback_ca = std::string(system_ca_file);
 };
 
 struct Timeouts {

@@ -42,8 +42,10 @@ struct Relay {
   Stage stage = Stage::none;
   std::uint32_t peer_slot = 0;
   std::uint32_t peer_generation = 0;
-  bool linked = false;      // peer_* name the other connection of this exchange
-  std::uint32_t route = 0;  // Worker::routes_: the upstream (and pool) of this exchange
+  bool linked = false;  // peer_* name the other connection of this exchange
+  // Worker::routes_: the upstream (and pool) of this exchange; a client's moves to
+  // its site's fallback when the upstream cannot be reached.
+  std::uint32_t route = 0;
   http::Method method = http::Method::get;  // of the request, for the response framing
   bool client_keep_alive = true;
   bool reused = false;  // upstream: taken from the pool (so it may have been closed under us)
@@ -52,7 +54,10 @@ struct Relay {
   std::uint64_t address_generation = 0;  // upstream: the address set it was chosen from
   char* request_copy = nullptr;          // client: the request head, for the log and a retry
   std::uint32_t request_copy_bytes = 0;
+  std::uint32_t request_head_bytes =
+      0;                      // upstream: the head's share of its output (the body follows)
   bool request_sent = false;  // every byte of the request went upstream: no retry after this
+  bool retried = false;       // client: sent again after an upstream closed without answering
   bool upstream_reusable = false;
   http::BodyFraming body = http::BodyFraming::none();  // the body being relayed by this side
   PendingRequest logged;  // client: for the access log once the response ends
@@ -104,7 +109,7 @@ struct Connection {
   // HTTPS: output holds plaintext responses, wire the records made of them.
   bool tls = false;
   bool close_notify_sent = false;
-  tls::ServerSession session;
+  tls::Session session;  // a client's (server side) or an https upstream's (client side)
   char* wire = nullptr;
   std::uint32_t wire_bytes = 0;
   std::uint32_t wire_sent_bytes = 0;

@@ -21,7 +21,9 @@
 #include "ringway/io/ring.h"
 #include "ringway/io/timer_wheel.h"
 #include "ringway/proxy/site_router.h"
+#include "ringway/proxy/upstream_routes.h"
 #include "ringway/tls/certificate_store.h"
+#include "ringway/tls/client_context.h"
 #include "ringway/tls/ticket_keys.h"
 
 namespace ringway::io {
@@ -43,9 +45,11 @@ struct WorkerSettings {
   const control::Published<tls::CertificateStore>* certificates = nullptr;
   const control::Published<tls::TicketKeys>* ticket_keys = nullptr;
   const proxy::SiteRouter* sites = nullptr;
-  // Per route (each site, then the ACME peer): the addresses of its upstream
-  // name; null for literal upstreams and sites without an upstream.
+  // Per route (proxy::upstream_routes): the addresses of its upstream name; null
+  // for literal upstreams and sites without an upstream.
   std::vector<const control::Published<dns::AddressSet>*> upstream_addresses;
+  // Per route: this worker's own TLS context for an https upstream, else null.
+  std::vector<std::shared_ptr<const tls::ClientContext>> upstream_tls;
   int webroot_fd = -1;     // shared, read-only: an O_PATH directory
   int access_log_fd = -1;  // shared; -1 when access logging is off
   int cpu = -1;            // pin to this CPU; -1 leaves the thread unpinned
@@ -130,19 +134,23 @@ class Worker {
   void unlink(Connection& connection);
   bool start_proxy(Connection& client, const http::RequestHead& head, std::string_view request,
                    std::uint32_t route_index);
+  enum class UpstreamStart : std::uint8_t { started, unreachable, does_not_fit };
+  UpstreamStart start_upstream(Connection& client, std::string_view body_so_far, bool may_reuse);
   void keep_request_copy(Connection& client, std::string_view request);
   void release_request_copy(Connection& client);
-  bool write_upstream_request(Connection& client, Connection& upstream);
+  bool write_upstream_request(Connection& client, Connection& upstream,
+                              std::string_view body_so_far);
   std::size_t forward_request_body(Connection& client, std::string_view bytes);
   void request_complete(Connection& client);
   Connection* take_idle_upstream(std::uint32_t route_index);
   Connection* open_upstream(std::uint32_t route_index, std::uint32_t attempt = 0);
   bool upstream_address(std::uint32_t route_index, std::uint32_t attempt, sockaddr_storage& address,
                         socklen_t& length, std::uint64_t& generation);
-  void connect_failed(Connection& upstream, int error);
+  void connect_failed(Connection& upstream, std::string_view reason);
   void on_connect(Connection& upstream, const io_uring_cqe& completion);
   void upstream_output_drained(Connection& upstream);
   void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
+  void upstream_take_input(Connection& upstream);
   bool forward_response_head(Connection& upstream, Connection& client);
   void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
   void client_output_drained(Connection& client);
@@ -153,6 +161,16 @@ class Worker {
   void upstream_timed_out(Connection& upstream);
   bool answer_status(Connection& client, const PendingRequest& request, int status,
                      bool keep_alive);
+
+  // worker_fallback.cc: the sibling host, for a local upstream that cannot be reached.
+  bool switch_to_fallback(Connection& client);
+  bool fail_over(Connection& client, const Connection& failed);
+  void route_reached(std::uint32_t route_index);
+
+  // worker_upstream_tls.cc: https upstreams (the client side of TLS).
+  void start_upstream_tls(Connection& upstream);
+  void upstream_tls_receive(Connection& upstream, std::string_view ciphertext);
+  void upstream_tls_established(Connection& upstream);
 
   // worker_challenge.cc: serving ACME challenge files through the ring.
   void start_challenge(Connection& connection, std::string_view token);
@@ -189,19 +207,14 @@ class Worker {
     std::uint32_t slot;
     std::uint32_t generation;
   };
-  // Where proxied requests go: each site's upstream (by site index), then the
-  // ACME peer; pools and address sets are kept per route.
-  struct Route {
-    const config::Upstream* upstream = nullptr;
-    config::UpstreamHost host = config::UpstreamHost::client;
-    std::uint64_t body_bytes_max = 0;
-    std::string_view hsts;
-  };
-  std::vector<Route> routes_;
-  std::uint32_t acme_peer_route_ = 0;  // == routes_.size() when there is no peer
+  // Where proxied requests go (proxy::upstream_routes); pools and address sets
+  // are kept per route.
+  std::vector<proxy::UpstreamRoute> routes_;
+  std::uint32_t acme_peer_route_ = proxy::no_route;
   std::vector<std::vector<IdleUpstream>> idle_upstreams_;
-  std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per site
-  std::vector<std::uint32_t> next_address_;  // per site: spreads new connections over addresses
+  std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per route
+  std::vector<std::uint32_t> next_address_;  // per route: spreads new connections over addresses
+  std::vector<bool> failing_over_;           // per route: its requests go to its fallback
 
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;

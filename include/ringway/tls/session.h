@@ -1,17 +1,20 @@
 #pragma once
-// A TLS server session with no I/O of its own: ciphertext goes in as borrowed
-// views and comes out into a caller-owned output area; plaintext goes out into
-// caller memory. wolfSSL only ever sees memory, never a socket.
+// A TLS session with no I/O of its own, server side (a client of ours) or
+// client side (an https upstream): ciphertext goes in as borrowed views and
+// comes out into a caller-owned output area; plaintext goes out into caller
+// memory. wolfSSL only ever sees memory, never a socket.
 //
 // How a worker drives it (after every call, send out's bytes if it holds any):
+//  - client side only, once connected: receive({}, plaintext_area, out) queues the
+//    ClientHello in out (want_input); go on as below until handshake_completed.
 //  - receive completion: receive(buffer_view, plaintext_area, out); the buffer can be
 //    recycled right after: what wolfSSL did not take is copied into the session.
 //    Hand result.plaintext_bytes to the HTTP parser. Then by result.status:
 //    want_input: arm the next receive; plaintext_full: call receive({}, ...) again
 //    once the plaintext is consumed; need_output_room: flush out, then receive({}, ...);
-//    closed: the client sent close_notify: close(out), flush, close the socket;
+//    closed: the peer sent close_notify: close(out), flush, close the socket;
 //    failed: flush out (it may hold an alert), log failure_reason(), close.
-//  - response bytes: send(plaintext, out); advance plaintext by result.plaintext_bytes;
+//  - plaintext to send: send(plaintext, out); advance plaintext by result.plaintext_bytes;
 //    on need_output_room flush out and call send() again with the rest.
 //  - handshake timeout: established() is false when the timer fires.
 
@@ -19,10 +22,12 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "ringway/http/response_writer.h"
 #include "ringway/tls/certificate_store.h"
+#include "ringway/tls/client_context.h"
 #include "ringway/tls/ticket_keys.h"
 
 struct WOLFSSL;  // wolfSSL's, kept opaque so only src/tls/ includes wolfSSL
@@ -47,20 +52,25 @@ struct SessionResult {
   bool handshake_completed = false;  // the handshake finished during this call (once)
 };
 
-class ServerSession {
+class Session {
  public:
-  ServerSession() = default;
-  ServerSession(ServerSession&& other) noexcept;
-  ServerSession& operator=(ServerSession&& other) noexcept;
-  ServerSession(const ServerSession&) = delete;
-  ServerSession& operator=(const ServerSession&) = delete;
-  ~ServerSession();
+  Session() = default;
+  Session(Session&& other) noexcept;
+  Session& operator=(Session&& other) noexcept;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
 
   // Starts a server handshake on context set `set` (the worker's index) of store.
   // The session keeps store and keys alive until reset(). False when the store
   // serves no site or wolfSSL cannot allocate a session.
-  bool open(std::shared_ptr<const CertificateStore> store, std::size_t set,
-            std::shared_ptr<const TicketKeys> keys);
+  bool open_server(std::shared_ptr<const CertificateStore> store, std::size_t set,
+                   std::shared_ptr<const TicketKeys> keys);
+  // Starts a client handshake to `host`: a DNS name is sent as SNI and must be
+  // among the certificate's names; an IP literal (no brackets) is not sent and
+  // must be among its addresses. The session keeps context alive until reset().
+  // False when wolfSSL cannot allocate a session.
+  bool open_client(std::shared_ptr<const ClientContext> context, const std::string& host);
   // Frees everything; the object can be opened again (connection slots are reused).
   void reset();
   bool is_open() const { return ssl_ != nullptr; }
@@ -80,7 +90,7 @@ class ServerSession {
   std::size_t buffered_input_bytes() const { return pending_bytes_ - pending_offset_; }
 
   // For logs; empty until known.
-  std::string_view server_name() const;       // SNI as the client sent it
+  std::string_view server_name() const;       // server side: SNI as the client sent it
   std::string_view alpn() const;              // negotiated protocol, e.g. "http/1.1"
   std::string_view protocol_version() const;  // "TLSv1.3", "TLSv1.2"
   std::string_view cipher() const;            // e.g. "TLS13-AES128-GCM-SHA256"
@@ -101,6 +111,7 @@ class ServerSession {
   std::shared_ptr<const CertificateStore> store_;
   std::shared_ptr<const TicketKeys> ticket_keys_;
   std::size_t set_ = 0;
+  std::shared_ptr<const ClientContext> client_context_;  // set on the client side only
 
   // Set only during a call: the borrowed ciphertext and the caller's output.
   std::string_view borrowed_;
@@ -112,6 +123,7 @@ class ServerSession {
   std::uint32_t pending_offset_ = 0;
   std::uint32_t pending_capacity_ = 0;
 
+  bool client_ = false;
   bool established_ = false;
   bool failed_ = false;
   std::string_view failure_reason_;

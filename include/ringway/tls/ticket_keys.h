@@ -4,7 +4,7 @@
 //
 // Rotation: the control thread calls rotated() on a timer and publishes the new
 // set the way it publishes certificate stores (an atomic shared_ptr swap). A
-// worker passes its current set to each new ServerSession, which keeps it for
+// worker passes its current set to each new Session, which keeps it for
 // its lifetime; sessions already running keep the set they started with. The new
 // set still decrypts tickets made with the previous key, so a rotation never
 // turns a resumption into a full handshake; tickets older than two rotations are

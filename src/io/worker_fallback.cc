@@ -1,0 +1,59 @@
+// Sibling failover: a site's local upstream disappears for seconds on every
+// stop-first deploy, and while it cannot be reached its requests go to the
+// site's fallback, the other host of the round-robin pair. Only requests of
+// which nothing was sent move: a request that reached the upstream and got no
+// answer may have had its effect there, so that one stays a 502 or 504.
+#include "ringway/http/request_parser.h"
+#include "ringway/io/worker.h"
+#include "ringway/log/error_log.h"
+
+namespace ringway::io {
+
+// Moves the client's request to its route's fallback; false when there is none,
+// or when the request came from the sibling already (it carries the hop marker):
+// two hosts whose backends are both down answer 502 in one hop instead of
+// bouncing the request between them.
+bool Worker::switch_to_fallback(Connection& client) {
+  std::uint32_t local = client.relay.route;
+  std::uint32_t fallback = routes_[local].fallback;
+  if (fallback == proxy::no_route) return false;
+  std::string_view copy{client.relay.request_copy, client.relay.request_copy_bytes};
+  if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete ||
+      http::has_header(head_, hop_header_lowercase)) {
+    return false;
+  }
+  if (!failing_over_[local]) {
+    failing_over_[local] = true;
+    log::write_line(log::Level::warning, "%s %s cannot be reached: requests go to %s %s",
+                    routes_[local].key.c_str(), routes_[local].upstream->authority.c_str(),
+                    routes_[fallback].key.c_str(), routes_[fallback].upstream->authority.c_str());
+  }
+  client.relay.route = fallback;
+  return true;
+}
+
+// Every address of the client's route failed before any byte of the request left
+// (it is all in failed's output): the fallback gets the same request.
+bool Worker::fail_over(Connection& client, const Connection& failed) {
+  if (!switch_to_fallback(client)) return false;
+  std::string_view body;
+  if (failed.output != nullptr) {
+    body = {failed.output + failed.relay.request_head_bytes,
+            failed.output_bytes - failed.relay.request_head_bytes};
+  }
+  UpstreamStart started = start_upstream(client, body, true);
+  if (started == UpstreamStart::does_not_fit) {
+    log::write_line(log::Level::error, "%s: the request and its body so far do not fit again",
+                    routes_[client.relay.route].key.c_str());
+  }
+  return started == UpstreamStart::started;
+}
+
+void Worker::route_reached(std::uint32_t route_index) {
+  if (!failing_over_[route_index]) return;
+  failing_over_[route_index] = false;
+  log::write_line(log::Level::info, "%s %s answers again", routes_[route_index].key.c_str(),
+                  routes_[route_index].upstream->authority.c_str());
+}
+
+}  // namespace ringway::io
