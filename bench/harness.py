@@ -5,7 +5,9 @@ Scenarios (--scenario): "redirect" (plain HTTP keepalive, `GET /some/path` with 
 localhost`, a 301 to https://localhost/some/path; all five servers), "tls-handshake" (new TLS 1.3
 connections, every one a full handshake), "tls-keepalive" (small HTTPS keepalive responses) and
 "tls-idle-memory" (bytes of server memory per idle TLS and plain HTTP connection); the TLS
-scenarios run ringway, nginx and HAProxy with one ECDSA P-256 certificate. Each server runs
+scenarios run ringway, nginx and HAProxy with one ECDSA P-256 certificate. The proxy scenarios
+("proxy-plain", "proxy-tls-1k", "proxy-tls-16k", "proxy-download", "proxy-latency"; "proxy" for
+all five) run them as reverse proxies to one backend nginx (proxy_scenarios.py). Each server runs
 pinned to CPU 0 with one worker or thread; the load runs pinned to CPU 1. The figure that matters
 is work done divided by the server's own utime+stime, which stays meaningful on a shared, noisy
 machine where requests per second do not. See bench/README.md.
@@ -30,16 +32,20 @@ from harness_processes import (CLIENT_CPU, LISTEN_ADDRESS, REQUEST_HOST, SERVER_
                                started_server, cpu_seconds)
 from harness_report import (UNITS, median_measurement, measurement_json, print_report,
                             print_targets, ratio_matrix, target_checks)
-from harness_tls import (TLS12_CIPHERS, TLS13_SUITES, TLS_GROUPS, TLS_PATH, check_tls_response,
-                         make_certificate)
+from harness_configs import (haproxy_defaults, haproxy_tls_bind, haproxy_tls_global,
+                             nginx_config_text, nginx_tls_directives, ringway_config_text,
+                             server_command)
+from harness_tls import TLS_PATH, check_tls_response, make_certificate
 from harness_wrk import Measurement, check_clean, parse_wrk, run_wrk
+from proxy_scenarios import PROXY_SCENARIOS, run_proxy_scenarios
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUEST_PATH = "/some/path"
 EXPECTED_LOCATION = f"https://{REQUEST_HOST}{REQUEST_PATH}"
 SERVER_NAMES = ("ringway", "nginx", "haproxy", "floor", "floor-simple")
 TLS_SERVER_NAMES = ("ringway", "nginx", "haproxy")
-SCENARIOS = ("redirect", "tls-handshake", "tls-keepalive", "tls-idle-memory")
+SCENARIOS = ("redirect", "tls-handshake", "tls-keepalive", "tls-idle-memory", *PROXY_SCENARIOS)
+SCENARIO_GROUPS = {"all": SCENARIOS, "proxy": PROXY_SCENARIOS}
 SMOKE_ROUNDS = 1
 SMOKE_DURATION_SECONDS = 2
 SMOKE_IDLE_CONNECTIONS = 500
@@ -72,50 +78,25 @@ class IdleMeasurement:
 
 
 def nginx_config(directory, port, tls=None, tls_port=0, max_connections=0):
-    events = "worker_connections 4096;"
+    worker_connections = 4096
     head = ""
     tls_server = ""
     if tls is not None:
-        events = f"worker_connections {max_connections};"
+        worker_connections = max_connections
         head = f"worker_rlimit_nofile {min(2 * max_connections, open_file_limit())};\n"
         # Session cache and tickets off: every handshake the client starts is a full one.
         tls_server = f"""    server {{
         listen {LISTEN_ADDRESS}:{tls_port} ssl reuseport;
-        ssl_certificate {tls.fullchain};
-        ssl_certificate_key {tls.privkey};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_ciphers {TLS12_CIPHERS};
-        ssl_conf_command Ciphersuites {TLS13_SUITES};
-        ssl_prefer_server_ciphers on;
-        ssl_ecdh_curve {TLS_GROUPS.replace("P-256", "prime256v1")};
-        ssl_session_cache off;
-        ssl_session_tickets off;
-        default_type text/plain;
+{nginx_tls_directives(tls)}        default_type text/plain;
         return 200 "ok\\n";
     }}
 """
-    return f"""daemon off;
-master_process on;
-worker_processes 1;
-{head}pid {directory}/nginx.pid;
-error_log stderr warn;
-events {{ {events} }}
-http {{
-    access_log off;
-    server_tokens off;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {directory}/nginx-client-body;
-    proxy_temp_path {directory}/nginx-proxy;
-    fastcgi_temp_path {directory}/nginx-fastcgi;
-    uwsgi_temp_path {directory}/nginx-uwsgi;
-    scgi_temp_path {directory}/nginx-scgi;
-    server {{
+    server = f"""    server {{
         listen {LISTEN_ADDRESS}:{port} reuseport;
         return 301 https://$host$request_uri;
     }}
-{tls_server}}}
 """
+    return nginx_config_text(directory, "nginx", server + tls_server, worker_connections, head)
 
 
 def haproxy_config(port, tls=None, tls_port=0, max_connections=0):
@@ -129,32 +110,17 @@ def haproxy_config(port, tls=None, tls_port=0, max_connections=0):
         files = min(2 * maxconn + 100, open_file_limit())
         relaxed = "    no strict-limits\n" if files < 2 * maxconn + 100 else ""
         # No session cache and no tickets: every handshake the client starts is a full one.
-        tls_global = f"""{relaxed}    ulimit-n {files}
-    tune.ssl.cachesize 0
-    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
-    ssl-default-bind-ciphers {TLS12_CIPHERS}
-    ssl-default-bind-ciphersuites {TLS13_SUITES}
-    ssl-default-bind-curves {TLS_GROUPS}
-"""
+        tls_global = f"{relaxed}    ulimit-n {files}\n{haproxy_tls_global()}"
         tls_frontend = f"""
 frontend tls
-    bind {LISTEN_ADDRESS}:{tls_port} ssl crt {tls.combined} alpn http/1.1 no-tls-tickets
+    {haproxy_tls_bind(tls, tls_port)}
     http-request return status 200 content-type text/plain string "ok\\n"
 """
     return f"""global
     nbthread 1
     maxconn {maxconn}
 {tls_global}
-defaults
-    mode http
-    maxconn {maxconn}
-    option http-keep-alive
-    timeout connect 5s
-    timeout client 300s
-    timeout server 300s
-    timeout http-keep-alive 300s
-    timeout http-request 300s
-
+{haproxy_defaults(maxconn)}
 frontend redirect
     bind {LISTEN_ADDRESS}:{port}
     http-request redirect scheme https code 301
@@ -162,33 +128,12 @@ frontend redirect
 
 
 def ringway_config(port, acme_webroot, tls=None, tls_port=0, max_connections=0):
-    if tls is None:
-        return f"""workers = 1
-[http]
-listen = ["{LISTEN_ADDRESS}:{port}"]
-acme_webroot = "{acme_webroot}"
-redirect_port = 443
-[log]
-access = "off"
-"""
     # ringway has no switch for session tickets: it always issues them. The load client never
     # offers one back, so its handshakes are full ones all the same (see bench/README.md).
     limits = (f"[limits]\nconnections_per_worker = {max_connections}\n"
-              if max_connections > RINGWAY_DEFAULT_CONNECTIONS else "")
-    return f"""workers = 1
-[http]
-listen = ["{LISTEN_ADDRESS}:{port}"]
-acme_webroot = "{acme_webroot}"
-redirect_port = 443
-[https]
-listen = ["{LISTEN_ADDRESS}:{tls_port}"]
-[[site]]
-hosts = ["{REQUEST_HOST}"]
-certificate = "{tls.live_directory}"
-status = 200
-{limits}[log]
-access = "off"
-"""
+              if tls is not None and max_connections > RINGWAY_DEFAULT_CONNECTIONS else "")
+    return ringway_config_text(port, acme_webroot, tls, tls_port, site="status = 200\n",
+                               tail=limits)
 
 
 def server_spec(name, port, directory, options, tls=None, tls_port=0):
@@ -198,28 +143,21 @@ def server_spec(name, port, directory, options, tls=None, tls_port=0):
     request there with 200 "ok\\n"; the plain port keeps the redirect."""
     log_path = directory / f"{name}.log"
     max_connections = options.idle_connections + 1024
-    if name == "nginx":
-        config_path = directory / "nginx.conf"
-        config_path.write_text(nginx_config(directory, port, tls, tls_port, max_connections))
-        command = ["nginx", "-e", "stderr", "-p", str(directory), "-c", str(config_path)]
-    elif name == "haproxy":
-        config_path = directory / "haproxy.cfg"
-        config_path.write_text(haproxy_config(port, tls, tls_port, max_connections))
-        command = ["haproxy", "-db", "-f", str(config_path)]
-    elif name == "ringway":
-        acme_webroot = directory / "acme-webroot"
+    acme_webroot = directory / "acme-webroot"
+    configs = {
+        "nginx": lambda: nginx_config(directory, port, tls, tls_port, max_connections),
+        "haproxy": lambda: haproxy_config(port, tls, tls_port, max_connections),
+        "ringway": lambda: ringway_config(port, acme_webroot, tls, tls_port, max_connections),
+    }
+    if name in configs:
         acme_webroot.mkdir(exist_ok=True)
-        config_path = directory / "ringway.toml"
-        config_path.write_text(ringway_config(port, acme_webroot, tls, tls_port,
-                                              max_connections))
-        command = [str(options.ringway), "run", "--config", str(config_path)]
+        command = server_command(name, directory, configs[name](), options.ringway)
     else:
         command = [str(options.floor), "--address", LISTEN_ADDRESS, "--port", str(port),
                    "--location-bytes", str(len(EXPECTED_LOCATION))]
         if name == "floor-simple":
             command.append("--simple")
     return ServerSpec(name, port, ["taskset", "-c", SERVER_CPU, *command], log_path, tls_port)
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,8 +472,9 @@ def run_idle_scenario(options, names, skipped, directory, tls):
 
 def parse_options(arguments):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=(*SCENARIOS, "all"),
-                        help="what to measure (redirect; with --smoke: all)")
+    parser.add_argument("--scenario", choices=(*SCENARIOS, *SCENARIO_GROUPS),
+                        help="what to measure (redirect; with --smoke: all); 'proxy' is every "
+                             "proxy-* scenario")
     parser.add_argument("--duration", type=int, default=10, help="seconds per load run (10)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of all servers (5)")
     parser.add_argument("--connections", type=int, default=64,
@@ -551,6 +490,8 @@ def parse_options(arguments):
                         default=REPO_ROOT / "build" / "bench" / "floor_responder")
     parser.add_argument("--tls-load", type=Path,
                         default=REPO_ROOT / "build" / "bench" / "tls_load")
+    parser.add_argument("--rate-load", type=Path,
+                        default=REPO_ROOT / "build" / "bench" / "rate_load")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SERVER_NAMES)}")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--verbose-errors", action="store_true",
@@ -560,7 +501,7 @@ def parse_options(arguments):
         options.rounds, options.duration = SMOKE_ROUNDS, SMOKE_DURATION_SECONDS
         options.idle_connections = min(options.idle_connections, SMOKE_IDLE_CONNECTIONS)
     scenario = options.scenario or ("all" if options.smoke else "redirect")
-    options.scenarios = SCENARIOS if scenario == "all" else (scenario,)
+    options.scenarios = SCENARIO_GROUPS.get(scenario, (scenario,))
     options.names = SERVER_NAMES
     if options.only:
         options.names = tuple(name.strip() for name in options.only.split(",") if name.strip())
@@ -602,17 +543,20 @@ def select_servers(options):
 
 
 def runnable_scenarios(options):
-    """The scenarios to run, and the ones that cannot run without bench/tls_load."""
-    needs_client = {"tls-handshake", "tls-idle-memory"}
-    if options.tls_load.is_file() or not needs_client & set(options.scenarios):
-        return list(options.scenarios), {}
-    shown = display_path(options.tls_load)
-    if options.smoke:
-        raise HarnessError(f"{shown} not found (build it first)")
-    left_out = {scenario: f"{shown} not found" for scenario in options.scenarios
-                if scenario in needs_client}
-    for scenario, reason in left_out.items():
-        print(f"{scenario}: skipped: {reason}", file=sys.stderr)
+    """The scenarios to run, and the ones that cannot run without their client (bench/tls_load,
+    bench/rate_load)."""
+    clients = {"tls-handshake": options.tls_load, "tls-idle-memory": options.tls_load,
+               "proxy-latency": options.rate_load}
+    left_out = {}
+    for scenario in options.scenarios:
+        client = clients.get(scenario)
+        if client is None or client.is_file():
+            continue
+        shown = display_path(client)
+        if options.smoke:
+            raise HarnessError(f"{shown} not found (build it first)")
+        left_out[scenario] = f"{shown} not found"
+        print(f"{scenario}: skipped: {shown} not found", file=sys.stderr)
     return [scenario for scenario in options.scenarios if scenario not in left_out], left_out
 
 
@@ -624,7 +568,10 @@ def run_benchmark(options):
     with tempfile.TemporaryDirectory(prefix="ringway-bench-") as temp:
         directory = Path(temp)
         tls = make_certificate(directory) if any(s != "redirect" for s in scenarios) else None
+        proxy_scenarios = [scenario for scenario in scenarios if scenario in PROXY_SCENARIOS]
         for scenario in scenarios:
+            if scenario in PROXY_SCENARIOS:
+                continue
             scenario_directory = directory / scenario
             scenario_directory.mkdir()
             chosen, left_out = scenario_servers(scenario, names, skipped)
@@ -635,6 +582,10 @@ def run_benchmark(options):
                 documents[scenario] = run_rate_scenario(
                     options, scenario, chosen, left_out, scenario_directory,
                     tls if scenario != "redirect" else None)
+        if proxy_scenarios:
+            (directory / "proxy").mkdir()
+            documents.update(run_proxy_scenarios(options, proxy_scenarios, names, skipped,
+                                                 directory / "proxy", tls))
     print()
     if options.json:
         write_json(options.json, options, documents, skipped_scenarios)

@@ -75,18 +75,39 @@ UNITS = {"redirect": REQUESTS, "tls-keepalive": REQUESTS,
          "proxy-plain": REQUESTS, "proxy-tls-1k": REQUESTS, "proxy-tls-16k": REQUESTS}
 
 
+def print_table(medians, skipped, columns):
+    """One row per server: `columns` are (title, width, format, value of a server's medians);
+    then the skipped servers with their reasons."""
+    print(f"{'server':<14}" + "".join(f"{title:>{width}}" for title, width, _, _ in columns))
+    for name, median in medians.items():
+        print(f"{name:<14}" + "".join(f"{value(median):>{width}{form}}"
+                                      for _, width, form, value in columns))
+    for name in skipped:
+        print(f"{name:<14}skipped: {skipped[name]}")
+
+
+def print_ratio_table(ratios, heading):
+    """ratios[a][b] as a table, row over column."""
+    if len(ratios) < 2:
+        return
+    names = list(ratios)
+    print(f"\n{heading}")
+    print(f"{'':<14}" + "".join(f"{name:>14}" for name in names))
+    for a in names:
+        cells = "".join(f"{'-':>14}" if a == b else f"{ratios[a][b]:>14.2f}" for b in names)
+        print(f"{a:<14}{cells}")
+
+
 def print_report(scenario, medians, ratios, skipped, facts):
     unit, plural, singular = UNITS[scenario]
     print(f"\n== {scenario}")
-    print(f"{'server':<14}{unit:>12}{'/s':>12}{'CPU-s/run':>11}"
-          f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, median in medians.items():
-        print(f"{name:<14}{median['requests_per_cpu_second']:>12,.0f}"
-              f"{median['requests_per_second']:>12,.0f}{median['cpu_seconds']:>11.2f}"
-              f"{median['latency_p50_ms']:>9.3f}{median['latency_p99_ms']:>9.3f}"
-              f"{median['socket_errors'] + median['non_3xx_responses']:>8}")
-    for name in skipped:
-        print(f"{name:<14}skipped: {skipped[name]}")
+    print_table(medians, skipped, [
+        (unit, 12, ",.0f", lambda m: m["requests_per_cpu_second"]),
+        ("/s", 12, ",.0f", lambda m: m["requests_per_second"]),
+        ("CPU-s/run", 11, ".2f", lambda m: m["cpu_seconds"]),
+        ("p50 ms", 9, ".3f", lambda m: m["latency_p50_ms"]),
+        ("p99 ms", 9, ".3f", lambda m: m["latency_p99_ms"]),
+        ("errors", 8, "", lambda m: m["socket_errors"] + m["non_3xx_responses"])])
     for name, fact in facts.items():
         negotiated = fact.get("negotiated_by_tls_load")
         line = (f"{name:<14}{fact['version']}, {fact['cipher_openssl_client']} (OpenSSL client),"
@@ -95,14 +116,8 @@ def print_report(scenario, medians, ratios, skipped, facts):
         if negotiated:
             line += f"; tls_load: {negotiated['cipher']}, {negotiated['group']}"
         print(line)
-    if len(ratios) > 1:
-        names = list(ratios)
-        print(f"\n{plural} per CPU-second, row / column (median of per-round ratios;"
-              f" > 1: the row costs less CPU per {singular})")
-        print(f"{'':<14}" + "".join(f"{name:>14}" for name in names))
-        for a in names:
-            cells = "".join(f"{'-':>14}" if a == b else f"{ratios[a][b]:>14.2f}" for b in names)
-            print(f"{a:<14}{cells}")
+    print_ratio_table(ratios, f"{plural} per CPU-second, row / column (median of per-round "
+                              f"ratios; > 1: the row costs less CPU per {singular})")
     if "ringway" in ratios:
         print()
         for peer, ratio in ratios["ringway"].items():
