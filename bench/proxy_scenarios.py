@@ -155,8 +155,8 @@ def measure_rate(scenario, server, backend, duration_seconds, connections):
 
 
 def median_reuse(rounds):
-    return statistics.median(reuses) if (reuses := [m.upstream_reuse for m in rounds
-                                                   if m.upstream_reuse is not None]) else None
+    reuses = [m.upstream_reuse for m in rounds if m.upstream_reuse is not None]
+    return statistics.median(reuses) if reuses else None
 
 
 def reuse_check(results):
@@ -318,12 +318,8 @@ def proxy_duration(options):
     return SMOKE_PROXY_DURATION_SECONDS if options.smoke else options.duration
 
 
-def run_proxy_scenarios(options, scenarios, names, skipped, directory, tls):
-    """Every requested proxy scenario, with the backend and the proxies started once."""
-    proxies = [name for name in names if name in PROXY_SERVER_NAMES]
-    if not proxies:
-        raise HarnessError("proxy scenarios: no proxy to measure")
-    left_out = {name: reason for name, reason in skipped.items() if name in PROXY_SERVER_NAMES}
+def make_backend_spec(directory):
+    """The backend nginx, pinned with the load, and the files it serves."""
     root = directory / "backend-root"
     write_backend_files(root)
     # nginx's worker runs as nobody when started as root: it must be able to reach its files
@@ -334,8 +330,17 @@ def run_proxy_scenarios(options, scenarios, names, skipped, directory, tls):
     prefix.mkdir()
     port = free_port()
     command = server_command("nginx", prefix, backend_config(prefix, port, root))
-    backend_spec = ServerSpec("backend", port, ["taskset", "-c", CLIENT_CPU, *command],
-                              directory / "backend.log")
+    return ServerSpec("backend", port, ["taskset", "-c", CLIENT_CPU, *command],
+                      directory / "backend.log")
+
+
+def run_proxy_scenarios(options, scenarios, names, skipped, directory, tls):
+    """Every requested proxy scenario, with the backend and the proxies started once."""
+    proxies = [name for name in names if name in PROXY_SERVER_NAMES]
+    if not proxies:
+        raise HarnessError("proxy scenarios: no proxy to measure")
+    left_out = {name: reason for name, reason in skipped.items() if name in PROXY_SERVER_NAMES}
+    backend_spec = make_backend_spec(directory)
     documents = {}
     with contextlib.ExitStack() as stack:
         backend = Backend(stack.enter_context(started_server(backend_spec)))
