@@ -5,7 +5,9 @@ Scenarios (--scenario): "redirect" (plain HTTP keepalive, `GET /some/path` with 
 localhost`, a 301 to https://localhost/some/path; all five servers), "tls-handshake" (new TLS 1.3
 connections, every one a full handshake), "tls-keepalive" (small HTTPS keepalive responses) and
 "tls-idle-memory" (bytes of server memory per idle TLS and plain HTTP connection); the TLS
-scenarios run ringway, nginx and HAProxy with one ECDSA P-256 certificate. Each server runs
+scenarios run ringway, nginx and HAProxy with one ECDSA P-256 certificate. The proxy scenarios
+("proxy-plain", "proxy-tls-1k", "proxy-tls-16k", "proxy-download", "proxy-latency"; "proxy" for
+all five) run them as reverse proxies to one backend nginx (proxy_scenarios.py). Each server runs
 pinned to CPU 0 with one worker or thread; the load runs pinned to CPU 1. The figure that matters
 is work done divided by the server's own utime+stime, which stays meaningful on a shared, noisy
 machine where requests per second do not. See bench/README.md.
@@ -15,13 +17,7 @@ import argparse
 import contextlib
 import http.client
 import json
-import os
-import re
-import resource
 import select
-import signal
-import socket
-import ssl
 import statistics
 import subprocess
 import sys
@@ -30,32 +26,26 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness_processes import (CLIENT_CPU, LISTEN_ADDRESS, REQUEST_HOST, SERVER_CPU,
+                               HarnessError, ServerSpec, check_alive, free_port, log_tail,
+                               memory_bytes, open_file_limit, raise_open_file_limit,
+                               started_server, cpu_seconds)
+from harness_report import (UNITS, median_measurement, measurement_json, print_report,
+                            print_targets, ratio_matrix, target_checks)
+from harness_configs import (haproxy_defaults, haproxy_tls_bind, haproxy_tls_global,
+                             nginx_config_text, nginx_tls_directives, ringway_config_text,
+                             server_command)
+from harness_tls import TLS_PATH, check_tls_response, make_certificate
+from harness_wrk import Measurement, check_clean, parse_wrk, run_wrk
+from proxy_scenarios import PROXY_SCENARIOS, run_proxy_scenarios
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVER_CPU = "0"
-CLIENT_CPU = "1"
-LISTEN_ADDRESS = "127.0.0.1"
-REQUEST_HOST = "localhost"
 REQUEST_PATH = "/some/path"
 EXPECTED_LOCATION = f"https://{REQUEST_HOST}{REQUEST_PATH}"
 SERVER_NAMES = ("ringway", "nginx", "haproxy", "floor", "floor-simple")
 TLS_SERVER_NAMES = ("ringway", "nginx", "haproxy")
-SCENARIOS = ("redirect", "tls-handshake", "tls-keepalive", "tls-idle-memory")
-TLS_PATH = "/"
-TLS_BODY = b"ok\n"
-# The same policy as ringway's (src/tls/server_context.cc), in OpenSSL's words.
-TLS13_SUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
-TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                 "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
-TLS_GROUPS = "X25519:P-256"
-# The issue's targets, as ringway's figure over the peer's (idle memory: at most the value).
-TARGETS = {
-    "tls-handshake": {"nginx": (">=", 1.6), "haproxy": (">=", 1.6)},
-    "tls-keepalive": {"nginx": (">=", 1.3)},
-    "tls-idle-memory": {"nginx": ("<=", 1 / 3)},
-}
-READY_TIMEOUT_SECONDS = 5.0
-STOP_TIMEOUT_SECONDS = 5.0
+SCENARIOS = ("redirect", "tls-handshake", "tls-keepalive", "tls-idle-memory", *PROXY_SCENARIOS)
+SCENARIO_GROUPS = {"all": SCENARIOS, "proxy": PROXY_SCENARIOS}
 SMOKE_ROUNDS = 1
 SMOKE_DURATION_SECONDS = 2
 SMOKE_IDLE_CONNECTIONS = 500
@@ -64,54 +54,6 @@ IDLE_SETTLE_SECONDS = 1.0
 IDLE_WARMUP_SECONDS = 0.5
 RINGWAY_DEFAULT_CONNECTIONS = 16384
 WARMUP_SECONDS_MAX = 2
-CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
-LATENCY_UNITS_TO_MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-class HarnessError(Exception):
-    """A failure that makes the measurement meaningless: a server, wrk or a response."""
-
-
-@dataclass
-class TlsFiles:
-    """One ECDSA P-256 certificate for every server, laid out the way certbot leaves it."""
-    live_directory: Path  # live/localhost: fullchain.pem and privkey.pem (ringway)
-    fullchain: Path  # leaf, then its issuer (nginx)
-    privkey: Path
-    combined: Path  # key and chain in one file (HAProxy)
-    ca: Path  # what the harness's own checks verify against
-
-
-@dataclass
-class ServerSpec:
-    name: str
-    port: int
-    command: list
-    log_path: Path
-    tls_port: int = 0
-
-
-@dataclass
-class RunningServer:
-    spec: ServerSpec
-    process: subprocess.Popen
-    log_file: object
-
-
-@dataclass
-class Measurement:
-    """One load run: `requests` are requests (wrk) or complete new connections (tls_load)."""
-    requests: int
-    cpu_seconds: float
-    requests_per_second: float
-    latency_p50_ms: float
-    latency_p99_ms: float
-    socket_errors: int
-    non_3xx_responses: int
-
-    @property
-    def requests_per_cpu_second(self):
-        return self.requests / self.cpu_seconds if self.cpu_seconds > 0 else float("inf")
 
 
 @dataclass
@@ -136,50 +78,25 @@ class IdleMeasurement:
 
 
 def nginx_config(directory, port, tls=None, tls_port=0, max_connections=0):
-    events = "worker_connections 4096;"
+    worker_connections = 4096
     head = ""
     tls_server = ""
     if tls is not None:
-        events = f"worker_connections {max_connections};"
+        worker_connections = max_connections
         head = f"worker_rlimit_nofile {min(2 * max_connections, open_file_limit())};\n"
         # Session cache and tickets off: every handshake the client starts is a full one.
         tls_server = f"""    server {{
         listen {LISTEN_ADDRESS}:{tls_port} ssl reuseport;
-        ssl_certificate {tls.fullchain};
-        ssl_certificate_key {tls.privkey};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_ciphers {TLS12_CIPHERS};
-        ssl_conf_command Ciphersuites {TLS13_SUITES};
-        ssl_prefer_server_ciphers on;
-        ssl_ecdh_curve {TLS_GROUPS.replace("P-256", "prime256v1")};
-        ssl_session_cache off;
-        ssl_session_tickets off;
-        default_type text/plain;
+{nginx_tls_directives(tls)}        default_type text/plain;
         return 200 "ok\\n";
     }}
 """
-    return f"""daemon off;
-master_process on;
-worker_processes 1;
-{head}pid {directory}/nginx.pid;
-error_log stderr warn;
-events {{ {events} }}
-http {{
-    access_log off;
-    server_tokens off;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {directory}/nginx-client-body;
-    proxy_temp_path {directory}/nginx-proxy;
-    fastcgi_temp_path {directory}/nginx-fastcgi;
-    uwsgi_temp_path {directory}/nginx-uwsgi;
-    scgi_temp_path {directory}/nginx-scgi;
-    server {{
+    server = f"""    server {{
         listen {LISTEN_ADDRESS}:{port} reuseport;
         return 301 https://$host$request_uri;
     }}
-{tls_server}}}
 """
+    return nginx_config_text(directory, "nginx", server + tls_server, worker_connections, head)
 
 
 def haproxy_config(port, tls=None, tls_port=0, max_connections=0):
@@ -193,32 +110,17 @@ def haproxy_config(port, tls=None, tls_port=0, max_connections=0):
         files = min(2 * maxconn + 100, open_file_limit())
         relaxed = "    no strict-limits\n" if files < 2 * maxconn + 100 else ""
         # No session cache and no tickets: every handshake the client starts is a full one.
-        tls_global = f"""{relaxed}    ulimit-n {files}
-    tune.ssl.cachesize 0
-    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
-    ssl-default-bind-ciphers {TLS12_CIPHERS}
-    ssl-default-bind-ciphersuites {TLS13_SUITES}
-    ssl-default-bind-curves {TLS_GROUPS}
-"""
+        tls_global = f"{relaxed}    ulimit-n {files}\n{haproxy_tls_global()}"
         tls_frontend = f"""
 frontend tls
-    bind {LISTEN_ADDRESS}:{tls_port} ssl crt {tls.combined} alpn http/1.1 no-tls-tickets
+    {haproxy_tls_bind(tls, tls_port)}
     http-request return status 200 content-type text/plain string "ok\\n"
 """
     return f"""global
     nbthread 1
     maxconn {maxconn}
 {tls_global}
-defaults
-    mode http
-    maxconn {maxconn}
-    option http-keep-alive
-    timeout connect 5s
-    timeout client 300s
-    timeout server 300s
-    timeout http-keep-alive 300s
-    timeout http-request 300s
-
+{haproxy_defaults(maxconn)}
 frontend redirect
     bind {LISTEN_ADDRESS}:{port}
     http-request redirect scheme https code 301
@@ -226,33 +128,12 @@ frontend redirect
 
 
 def ringway_config(port, acme_webroot, tls=None, tls_port=0, max_connections=0):
-    if tls is None:
-        return f"""workers = 1
-[http]
-listen = ["{LISTEN_ADDRESS}:{port}"]
-acme_webroot = "{acme_webroot}"
-redirect_port = 443
-[log]
-access = "off"
-"""
     # ringway has no switch for session tickets: it always issues them. The load client never
     # offers one back, so its handshakes are full ones all the same (see bench/README.md).
     limits = (f"[limits]\nconnections_per_worker = {max_connections}\n"
-              if max_connections > RINGWAY_DEFAULT_CONNECTIONS else "")
-    return f"""workers = 1
-[http]
-listen = ["{LISTEN_ADDRESS}:{port}"]
-acme_webroot = "{acme_webroot}"
-redirect_port = 443
-[https]
-listen = ["{LISTEN_ADDRESS}:{tls_port}"]
-[[site]]
-hosts = ["{REQUEST_HOST}"]
-certificate = "{tls.live_directory}"
-status = 200
-{limits}[log]
-access = "off"
-"""
+              if tls is not None and max_connections > RINGWAY_DEFAULT_CONNECTIONS else "")
+    return ringway_config_text(port, acme_webroot, tls, tls_port, site="status = 200\n",
+                               tail=limits)
 
 
 def server_spec(name, port, directory, options, tls=None, tls_port=0):
@@ -262,199 +143,21 @@ def server_spec(name, port, directory, options, tls=None, tls_port=0):
     request there with 200 "ok\\n"; the plain port keeps the redirect."""
     log_path = directory / f"{name}.log"
     max_connections = options.idle_connections + 1024
-    if name == "nginx":
-        config_path = directory / "nginx.conf"
-        config_path.write_text(nginx_config(directory, port, tls, tls_port, max_connections))
-        command = ["nginx", "-e", "stderr", "-p", str(directory), "-c", str(config_path)]
-    elif name == "haproxy":
-        config_path = directory / "haproxy.cfg"
-        config_path.write_text(haproxy_config(port, tls, tls_port, max_connections))
-        command = ["haproxy", "-db", "-f", str(config_path)]
-    elif name == "ringway":
-        acme_webroot = directory / "acme-webroot"
+    acme_webroot = directory / "acme-webroot"
+    configs = {
+        "nginx": lambda: nginx_config(directory, port, tls, tls_port, max_connections),
+        "haproxy": lambda: haproxy_config(port, tls, tls_port, max_connections),
+        "ringway": lambda: ringway_config(port, acme_webroot, tls, tls_port, max_connections),
+    }
+    if name in configs:
         acme_webroot.mkdir(exist_ok=True)
-        config_path = directory / "ringway.toml"
-        config_path.write_text(ringway_config(port, acme_webroot, tls, tls_port,
-                                              max_connections))
-        command = [str(options.ringway), "run", "--config", str(config_path)]
+        command = server_command(name, directory, configs[name](), options.ringway)
     else:
         command = [str(options.floor), "--address", LISTEN_ADDRESS, "--port", str(port),
                    "--location-bytes", str(len(EXPECTED_LOCATION))]
         if name == "floor-simple":
             command.append("--simple")
     return ServerSpec(name, port, ["taskset", "-c", SERVER_CPU, *command], log_path, tls_port)
-
-
-def make_certificate(directory):
-    """A P-256 CA and a P-256 leaf for localhost it signs, in certbot's live/<name> layout."""
-    live = directory / "live" / REQUEST_HOST
-    live.mkdir(parents=True)
-    ca_key, ca = directory / "ca-key.pem", directory / "ca.pem"
-    leaf_request, leaf = directory / "leaf.csr", directory / "leaf.pem"
-    extensions = directory / "leaf.ext"
-    extensions.write_text(f"subjectAltName=DNS:{REQUEST_HOST},IP:{LISTEN_ADDRESS}\n"
-                          "basicConstraints=critical,CA:FALSE\n"
-                          "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
-    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    commands = [
-        ["openssl", "req", "-x509", *new_key, "-keyout", ca_key, "-out", ca, "-days", "7",
-         "-subj", "/CN=ringway bench CA"],
-        ["openssl", "req", *new_key, "-keyout", live / "privkey.pem", "-out", leaf_request,
-         "-subj", f"/CN={REQUEST_HOST}"],
-        ["openssl", "x509", "-req", "-in", leaf_request, "-CA", ca, "-CAkey", ca_key,
-         "-CAcreateserial", "-days", "7", "-extfile", extensions, "-out", leaf],
-    ]
-    for command in commands:
-        try:
-            result = subprocess.run([str(part) for part in command], capture_output=True,
-                                    text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise HarnessError(f"openssl could not make the certificate: {error}") from error
-        if result.returncode != 0:
-            raise HarnessError(f"openssl failed: {' '.join(map(str, command))}\n{result.stderr}")
-    fullchain = live / "fullchain.pem"
-    fullchain.write_text(leaf.read_text() + ca.read_text())
-    combined = directory / "haproxy.pem"
-    combined.write_text((live / "privkey.pem").read_text() + fullchain.read_text())
-    return TlsFiles(live, fullchain, live / "privkey.pem", combined, ca)
-
-
-# ---------------------------------------------------------------------------------------------
-# Processes
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LISTEN_ADDRESS, 0))
-        return probe.getsockname()[1]
-
-
-def open_file_limit():
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def raise_open_file_limit(wanted):
-    """Servers and clients inherit this; 10,000 idle connections need more than 1024 files."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < wanted:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))  # as root
-            return
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def process_tree(root_pid):
-    """root_pid and all its descendants that are alive now."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        parent_pid = int(stat[stat.rindex(")") + 2:].split()[1])
-        children.setdefault(parent_pid, []).append(int(entry))
-    tree, pending = [], [root_pid]
-    while pending:
-        pid = pending.pop()
-        tree.append(pid)
-        pending.extend(children.get(pid, []))
-    return tree
-
-
-def cpu_seconds(root_pid):
-    """utime+stime of the server and its children (nginx's worker), all threads included."""
-    total_ticks = 0
-    for pid in process_tree(root_pid):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        total_ticks += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15
-    return total_ticks / CLOCK_TICKS_PER_SECOND
-
-
-def memory_bytes(root_pid):
-    """VmRSS and RssAnon summed over the server and its children (nginx's master and worker)."""
-    rss = anonymous = 0
-    for pid in process_tree(root_pid):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                rss += int(line.split()[1]) * 1024
-            elif line.startswith("RssAnon:"):
-                anonymous += int(line.split()[1]) * 1024
-    return rss, anonymous
-
-
-def log_tail(path, lines=15):
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def wait_until_listening(server):
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    ports = [port for port in (server.spec.port, server.spec.tls_port) if port]
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise HarnessError(f"{server.spec.name} exited with status {server.process.returncode}"
-                               f" before listening:\n{log_tail(server.spec.log_path)}")
-        with contextlib.suppress(OSError):
-            for port in ports:
-                with socket.create_connection((LISTEN_ADDRESS, port), timeout=0.5):
-                    pass
-            return
-        time.sleep(0.05)
-    raise HarnessError(f"{server.spec.name} did not listen on port(s) "
-                       f"{', '.join(map(str, ports))} within {READY_TIMEOUT_SECONDS:.0f} s:\n"
-                       f"{log_tail(server.spec.log_path)}")
-
-
-def stop_server(server):
-    """SIGTERM by PID, SIGKILL after a bounded wait; leftover children are killed by PID too."""
-    tree = process_tree(server.process.pid) if server.process.poll() is None else []
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
-    for pid in tree[1:]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    server.log_file.close()
-
-
-@contextlib.contextmanager
-def started_server(spec):
-    log_file = open(spec.log_path, "wb")
-    try:
-        process = subprocess.Popen(spec.command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
-    except OSError as error:
-        log_file.close()
-        raise HarnessError(f"{spec.name} could not start: {error}") from error
-    server = RunningServer(spec, process, log_file)
-    try:
-        wait_until_listening(server)
-        yield server
-    finally:
-        stop_server(server)
-
-
-def check_alive(server):
-    if server.process.poll() is not None:
-        raise HarnessError(f"{server.spec.name} exited during the run:\n"
-                           f"{log_tail(server.spec.log_path)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,88 +182,6 @@ def check_response(server):
     if response.status != 301 or not location_ok:
         raise HarnessError(f"{server.spec.name}: expected 301 to {EXPECTED_LOCATION}, got "
                            f"{response.status} with Location {location!r}")
-
-
-def tls_exchange(context, port, session=None):
-    """One HTTPS request with Connection: close, read to the end; the TLS socket's facts."""
-    with socket.create_connection((LISTEN_ADDRESS, port), timeout=5) as plain:
-        with context.wrap_socket(plain, server_hostname=REQUEST_HOST, session=session) as tls:
-            tls.sendall(f"GET {TLS_PATH} HTTP/1.1\r\nHost: {REQUEST_HOST}\r\n"
-                        "Connection: close\r\n\r\n".encode())
-            response = b""
-            while chunk := tls.recv(65536):
-                response += chunk
-            return {"response": response, "version": tls.version(), "cipher": tls.cipher()[0],
-                    "alpn": tls.selected_alpn_protocol(), "session": tls.session,
-                    "reused": tls.session_reused}
-
-
-def check_tls_response(server, tls):
-    """Before any load: the certificate (verified for localhost against the harness's CA),
-    TLS 1.3 with ALPN http/1.1, a 200 with "ok\\n"; then whether the server resumes a session
-    offered back to it (with cache and tickets off it should not; ringway always issues
-    tickets). The load clients never offer one."""
-    context = ssl.create_default_context(cafile=str(tls.ca))
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.set_alpn_protocols(["http/1.1"])
-    name = server.spec.name
-    try:
-        first = tls_exchange(context, server.spec.tls_port)
-        head, _, body = first["response"].partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200 ") or body != TLS_BODY:
-            raise HarnessError(f"{name}: expected 200 with {TLS_BODY!r} over HTTPS, got "
-                               f"{first['response'][:200]!r}")
-        second = tls_exchange(context, server.spec.tls_port, first["session"])
-    except (OSError, ssl.SSLError) as error:
-        raise HarnessError(f"{name}: HTTPS request failed: {error}") from error
-    if first["version"] != "TLSv1.3" or first["alpn"] != "http/1.1":
-        raise HarnessError(f"{name}: expected TLSv1.3 with ALPN http/1.1, got "
-                           f"{first['version']} with {first['alpn']}")
-    return {"version": first["version"], "cipher_openssl_client": first["cipher"],
-            "alpn": first["alpn"], "resumes_offered_session": second["reused"]}
-
-
-# ---------------------------------------------------------------------------------------------
-# Load
-
-
-def latency_milliseconds(text, percentile):
-    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE)
-    if not match:
-        raise HarnessError(f"wrk output has no {percentile}% latency line:\n{text}")
-    return float(match.group(1)) * LATENCY_UNITS_TO_MILLISECONDS[match.group(2)]
-
-
-def parse_wrk(text, server_cpu_seconds):
-    """A Measurement from `wrk --latency` output and the server's CPU time over the run."""
-    requests = re.search(r"^\s*(\d+) requests in", text, re.MULTILINE)
-    rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.MULTILINE)
-    if not requests or not rate:
-        raise HarnessError(f"unexpected wrk output:\n{text}")
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       text)
-    non_3xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return Measurement(
-        requests=int(requests.group(1)),
-        cpu_seconds=server_cpu_seconds,
-        requests_per_second=float(rate.group(1)),
-        latency_p50_ms=latency_milliseconds(text, 50),
-        latency_p99_ms=latency_milliseconds(text, 99),
-        socket_errors=sum(int(count) for count in errors.groups()) if errors else 0,
-        non_3xx_responses=int(non_3xx.group(1)) if non_3xx else 0)
-
-
-def run_wrk(url, duration_seconds, connections):
-    command = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}",
-               f"-d{duration_seconds}s", "--latency", "-H", f"Host: {REQUEST_HOST}", url]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=duration_seconds + 30)
-    except subprocess.TimeoutExpired as error:
-        raise HarnessError("wrk did not finish in time") from error
-    if result.returncode != 0:
-        raise HarnessError(f"wrk failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 def tls_load_command(options, arguments):
@@ -625,16 +246,6 @@ def measure(scenario, server, duration_seconds, connections, options, facts=None
         return handshake_measurement(result, cpu)
     return parse_wrk(output, cpu)
 
-
-def check_clean(name, measurement, strict):
-    """Errors or bad answers mean a broken server: fatal in smoke mode, noted otherwise."""
-    if measurement.socket_errors == 0 and measurement.non_3xx_responses == 0:
-        return
-    message = (f"{name}: the load saw {measurement.socket_errors} socket errors and "
-               f"{measurement.non_3xx_responses} non-2xx/3xx responses")
-    if strict:
-        raise HarnessError(message)
-    print(f"warning: {message}", file=sys.stderr)
 
 
 def read_json_line(process, timeout, what, stderr_path):
@@ -715,94 +326,6 @@ def measure_idle(options, name, directory, tls, plain):
 # ---------------------------------------------------------------------------------------------
 # Reporting
 
-
-def median_measurement(rounds):
-    return {
-        "requests_per_cpu_second": statistics.median(m.requests_per_cpu_second for m in rounds),
-        "requests_per_second": statistics.median(m.requests_per_second for m in rounds),
-        "cpu_seconds": statistics.median(m.cpu_seconds for m in rounds),
-        "latency_p50_ms": statistics.median(m.latency_p50_ms for m in rounds),
-        "latency_p99_ms": statistics.median(m.latency_p99_ms for m in rounds),
-        "socket_errors": sum(m.socket_errors for m in rounds),
-        "non_3xx_responses": sum(m.non_3xx_responses for m in rounds),
-    }
-
-
-def ratio_matrix(results):
-    """ratios[a][b]: median over rounds of a's requests per CPU-second over b's, same round."""
-    names = list(results)
-    return {
-        a: {
-            b: statistics.median(ra.requests_per_cpu_second / rb.requests_per_cpu_second
-                                 for ra, rb in zip(results[a], results[b]))
-            for b in names if b != a
-        }
-        for a in names
-    }
-
-
-def target_checks(scenario, ringway_ratios):
-    """The issue's targets for this scenario, against the ratios measured."""
-    checks = []
-    for peer, (relation, goal) in TARGETS.get(scenario, {}).items():
-        value = ringway_ratios.get(peer)
-        if value is None:
-            continue
-        met = value >= goal if relation == ">=" else value <= goal
-        checks.append({"ratio": f"ringway/{peer}", "target": f"{relation} {goal:.2f}",
-                       "value": round(value, 3), "met": met})
-    return checks
-
-
-def print_targets(checks):
-    for check in checks:
-        print(f"target: {check['ratio']} {check['target']}: {check['value']:.2f} "
-              f"({'met' if check['met'] else 'NOT met'})")
-
-
-UNITS = {"redirect": ("req/CPU-s", "requests", "request"),
-         "tls-keepalive": ("req/CPU-s", "requests", "request"),
-         "tls-handshake": ("conn/CPU-s", "new connections", "handshake")}
-
-
-def print_report(scenario, medians, ratios, skipped, facts):
-    unit, plural, singular = UNITS[scenario]
-    print(f"\n== {scenario}")
-    print(f"{'server':<14}{unit:>12}{'/s':>12}{'CPU-s/run':>11}"
-          f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, median in medians.items():
-        print(f"{name:<14}{median['requests_per_cpu_second']:>12,.0f}"
-              f"{median['requests_per_second']:>12,.0f}{median['cpu_seconds']:>11.2f}"
-              f"{median['latency_p50_ms']:>9.3f}{median['latency_p99_ms']:>9.3f}"
-              f"{median['socket_errors'] + median['non_3xx_responses']:>8}")
-    for name in skipped:
-        print(f"{name:<14}skipped: {skipped[name]}")
-    for name, fact in facts.items():
-        negotiated = fact.get("negotiated_by_tls_load")
-        line = (f"{name:<14}{fact['version']}, {fact['cipher_openssl_client']} (OpenSSL client),"
-                f" ALPN {fact['alpn']}, resumes an offered session: "
-                f"{'yes' if fact['resumes_offered_session'] else 'no'}")
-        if negotiated:
-            line += f"; tls_load: {negotiated['cipher']}, {negotiated['group']}"
-        print(line)
-    if len(ratios) > 1:
-        names = list(ratios)
-        print(f"\n{plural} per CPU-second, row / column (median of per-round ratios;"
-              f" > 1: the row costs less CPU per {singular})")
-        print(f"{'':<14}" + "".join(f"{name:>14}" for name in names))
-        for a in names:
-            cells = "".join(f"{'-':>14}" if a == b else f"{ratios[a][b]:>14.2f}" for b in names)
-            print(f"{a:<14}{cells}")
-    if "ringway" in ratios:
-        print()
-        for peer, ratio in ratios["ringway"].items():
-            print(f"ringway vs {peer}: {ratio:.2f}x the {plural} per CPU-second"
-                  f" ({100 / ratio:.0f}% of {peer}'s CPU per {singular})")
-
-
-def measurement_json(measurement):
-    return dict(asdict(measurement),
-                requests_per_cpu_second=round(measurement.requests_per_cpu_second, 1))
 
 
 def idle_json(measurement):
@@ -949,8 +472,9 @@ def run_idle_scenario(options, names, skipped, directory, tls):
 
 def parse_options(arguments):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=(*SCENARIOS, "all"),
-                        help="what to measure (redirect; with --smoke: all)")
+    parser.add_argument("--scenario", choices=(*SCENARIOS, *SCENARIO_GROUPS),
+                        help="what to measure (redirect; with --smoke: all); 'proxy' is every "
+                             "proxy-* scenario")
     parser.add_argument("--duration", type=int, default=10, help="seconds per load run (10)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of all servers (5)")
     parser.add_argument("--connections", type=int, default=64,
@@ -966,6 +490,8 @@ def parse_options(arguments):
                         default=REPO_ROOT / "build" / "bench" / "floor_responder")
     parser.add_argument("--tls-load", type=Path,
                         default=REPO_ROOT / "build" / "bench" / "tls_load")
+    parser.add_argument("--rate-load", type=Path,
+                        default=REPO_ROOT / "build" / "bench" / "rate_load")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SERVER_NAMES)}")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--verbose-errors", action="store_true",
@@ -975,7 +501,7 @@ def parse_options(arguments):
         options.rounds, options.duration = SMOKE_ROUNDS, SMOKE_DURATION_SECONDS
         options.idle_connections = min(options.idle_connections, SMOKE_IDLE_CONNECTIONS)
     scenario = options.scenario or ("all" if options.smoke else "redirect")
-    options.scenarios = SCENARIOS if scenario == "all" else (scenario,)
+    options.scenarios = SCENARIO_GROUPS.get(scenario, (scenario,))
     options.names = SERVER_NAMES
     if options.only:
         options.names = tuple(name.strip() for name in options.only.split(",") if name.strip())
@@ -1017,17 +543,20 @@ def select_servers(options):
 
 
 def runnable_scenarios(options):
-    """The scenarios to run, and the ones that cannot run without bench/tls_load."""
-    needs_client = {"tls-handshake", "tls-idle-memory"}
-    if options.tls_load.is_file() or not needs_client & set(options.scenarios):
-        return list(options.scenarios), {}
-    shown = display_path(options.tls_load)
-    if options.smoke:
-        raise HarnessError(f"{shown} not found (build it first)")
-    left_out = {scenario: f"{shown} not found" for scenario in options.scenarios
-                if scenario in needs_client}
-    for scenario, reason in left_out.items():
-        print(f"{scenario}: skipped: {reason}", file=sys.stderr)
+    """The scenarios to run, and the ones that cannot run without their client (bench/tls_load,
+    bench/rate_load)."""
+    clients = {"tls-handshake": options.tls_load, "tls-idle-memory": options.tls_load,
+               "proxy-latency": options.rate_load}
+    left_out = {}
+    for scenario in options.scenarios:
+        client = clients.get(scenario)
+        if client is None or client.is_file():
+            continue
+        shown = display_path(client)
+        if options.smoke:
+            raise HarnessError(f"{shown} not found (build it first)")
+        left_out[scenario] = f"{shown} not found"
+        print(f"{scenario}: skipped: {shown} not found", file=sys.stderr)
     return [scenario for scenario in options.scenarios if scenario not in left_out], left_out
 
 
@@ -1039,7 +568,10 @@ def run_benchmark(options):
     with tempfile.TemporaryDirectory(prefix="ringway-bench-") as temp:
         directory = Path(temp)
         tls = make_certificate(directory) if any(s != "redirect" for s in scenarios) else None
+        proxy_scenarios = [scenario for scenario in scenarios if scenario in PROXY_SCENARIOS]
         for scenario in scenarios:
+            if scenario in PROXY_SCENARIOS:
+                continue
             scenario_directory = directory / scenario
             scenario_directory.mkdir()
             chosen, left_out = scenario_servers(scenario, names, skipped)
@@ -1050,6 +582,10 @@ def run_benchmark(options):
                 documents[scenario] = run_rate_scenario(
                     options, scenario, chosen, left_out, scenario_directory,
                     tls if scenario != "redirect" else None)
+        if proxy_scenarios:
+            (directory / "proxy").mkdir()
+            documents.update(run_proxy_scenarios(options, proxy_scenarios, names, skipped,
+                                                 directory / "proxy", tls))
     print()
     if options.json:
         write_json(options.json, options, documents, skipped_scenarios)

@@ -43,6 +43,8 @@
 #include <string_view>
 #include <vector>
 
+#include "command_flags.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -543,42 +545,21 @@ Options parse(int argc, char** argv) {
   Options options;
   options.mode = argv[1];
   if (options.mode != "handshake" && options.mode != "idle") usage("mode is handshake or idle");
-  for (int i = 2; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    if (flag == "--plain") {
-      options.tls = false;
-      continue;
-    }
-    if (flag == "--verbose") {
-      options.verbose = true;
-      continue;
-    }
-    if (i + 1 >= argc) usage("a flag without its value");
-    const char* value = argv[++i];
-    if (flag == "--port") {
-      options.port = std::atoi(value);
-    } else if (flag == "--address") {
-      options.address = value;
-    } else if (flag == "--host") {
-      options.host = value;
-    } else if (flag == "--path") {
-      options.path = value;
-    } else if (flag == "--concurrency") {
-      options.concurrency = std::atoi(value);
-    } else if (flag == "--duration") {
-      options.duration = std::atof(value);
-    } else if (flag == "--connections") {
-      options.connections = std::atoi(value);
-    } else if (flag == "--parallel") {
-      options.parallel = std::atoi(value);
-    } else if (flag == "--sources") {
-      options.sources = std::atoi(value);
-    } else if (flag == "--timeout") {
-      options.timeout = std::atof(value);
-    } else {
-      usage("unknown flag");
-    }
-  }
+  const bench::Flag flags[] = {
+      {"--plain", bench::Switch{&options.tls, false}},
+      {"--verbose", bench::Switch{&options.verbose, true}},
+      {"--port", &options.port},
+      {"--address", &options.address},
+      {"--host", &options.host},
+      {"--path", &options.path},
+      {"--concurrency", &options.concurrency},
+      {"--duration", &options.duration},
+      {"--connections", &options.connections},
+      {"--parallel", &options.parallel},
+      {"--sources", &options.sources},
+      {"--timeout", &options.timeout},
+  };
+  bench::parse_flags(argc, argv, 2, flags, usage);
   in_addr probe{};
   if (options.port <= 0 || options.port > 65535 || options.concurrency < 1 ||
       options.duration <= 0 || options.connections < 1 || options.parallel < 1 ||
