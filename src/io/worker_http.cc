@@ -36,6 +36,12 @@ int status_for(http::ParseStatus status) {
 void Worker::prep_receive(Connection& connection) {
   io_uring_sqe* submission =
       ring_.next_submission(operation_for(OperationKind::receive, connection));
+  std::span<char> direct = direct_receive_area(connection);
+  if (!direct.empty()) {
+    io_uring_prep_recv(submission, connection.fd, direct.data(), direct.size(), 0);
+    connection.receiving = connection.receiving_into_input = true;
+    return;
+  }
   // Multishot receive (6.0) into the provided-buffer ring: armed once per
   // connection, and the kernel only picks a buffer when bytes arrive. A bulk
   // sender (an upstream, a client sending a body) would fill the whole ring in
@@ -56,7 +62,9 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
   bool more = completion.flags & IORING_CQE_F_MORE;
   if (!more) connection.receiving = false;
   std::string_view data;
-  if (completion.res > 0) {
+  if (connection.receiving_into_input && (completion.res > 0 || completion.res == -ECANCELED)) {
+    on_direct_receive(connection, completion.res);
+  } else if (completion.res > 0) {
     auto buffer_id = static_cast<std::uint16_t>(completion.flags >> IORING_CQE_BUFFER_SHIFT);
     data = receive_buffers_.data(buffer_id, static_cast<std::size_t>(completion.res));
     if (connection.closing || connection.lingering || connection.close_after_send) {
@@ -84,7 +92,7 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
   } else if (!connection.closing) {
     close_connection(connection);  // a socket error
   }
-  if (!connection.receiving) connection.receive_stopping = false;
+  if (!connection.receiving) connection.receive_stopping = connection.receiving_into_input = false;
   if (connection.closing) {
     release_if_done(connection);
   } else {
@@ -115,6 +123,9 @@ void Worker::hold_buffer(Connection& connection, std::uint16_t buffer_id, std::s
   }
   held_.push_back({slot_of(connection), buffer_id, static_cast<std::uint32_t>(length)});
   ++connection.held_buffers;
+  // A client waiting for its proxied response keeps its receive armed (a cancel
+  // and a re-arm per request cost more than the rare early bytes): stop it now.
+  pause_receiving(connection);
 }
 
 void Worker::release_held(Connection& connection) {
@@ -130,7 +141,10 @@ void Worker::release_held(Connection& connection) {
 void Worker::resume_input(Connection& connection) {
   connection.paused = false;
   if (connection.relay.role == Relay::Role::upstream) {
-    if (connection.input_bytes > 0) upstream_take_input(connection);
+    // A receive still writing into input hands its bytes over when it completes.
+    if (connection.input_bytes > 0 && !connection.receiving_into_input) {
+      upstream_take_input(connection);
+    }
   } else {
     consume_input(connection, connection.input_view(), true);
   }
@@ -198,9 +212,12 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
   if (connection.close_after_send) leftover = {};
   if (!keep_leftover(connection, leftover)) return;
   if (connection.closing) return;
-  if (connection.paused) {
+  bool awaiting_response = connection.relay.linked &&
+                           (connection.relay.stage == Relay::Stage::response_head ||
+                            connection.relay.stage == Relay::Stage::response_body);
+  if (connection.paused && !awaiting_response) {
     pause_receiving(connection);
-  } else {
+  } else if (!connection.paused) {
     resume_receiving(connection);
   }
   flush_output(connection);

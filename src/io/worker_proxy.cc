@@ -336,6 +336,35 @@ void Worker::upstream_take_input(Connection& upstream) {
   }
 }
 
+// A response body is read straight into the upstream's input chunk, as much as
+// the client's output has room for: one receive (and one send, one TLS record)
+// per up to a chunk instead of per 4 KiB ring buffer, and backpressure stays exact.
+// Too little room takes the ring path, which keeps and pauses as before.
+std::span<char> Worker::direct_receive_area(Connection& upstream) {
+  constexpr std::size_t direct_bytes_min = 4096;
+  if (upstream.relay.role != Role::upstream || upstream.tls ||
+      upstream.relay.stage != Stage::response_body) {
+    return {};
+  }
+  const Connection* client = peer_of(upstream);
+  if (client == nullptr) return {};
+  std::size_t room = output_pool_.chunk_bytes() - client->output_bytes;
+  std::size_t free_input = input_pool_.chunk_bytes() - upstream.input_bytes;
+  std::size_t bytes = std::min(room > upstream.input_bytes ? room - upstream.input_bytes : 0,
+                               free_input);
+  if (bytes < direct_bytes_min) return {};
+  if (upstream.input == nullptr) upstream.input = input_pool_.take();
+  return {upstream.input + upstream.input_bytes, bytes};
+}
+
+// result: bytes received into input, or -ECANCELED (paused meanwhile).
+void Worker::on_direct_receive(Connection& upstream, int result) {
+  upstream.receiving_into_input = false;
+  if (upstream.closing || upstream.lingering) return;
+  if (result > 0) upstream.input_bytes += static_cast<std::uint32_t>(result);
+  if (!upstream.paused && upstream.input_bytes > 0) upstream_take_input(upstream);
+}
+
 void Worker::upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned) {
   Connection* client = peer_of(upstream);
   if (client == nullptr) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -151,6 +152,8 @@ class Worker {
   void upstream_output_drained(Connection& upstream);
   void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
   void upstream_take_input(Connection& upstream);
+  std::span<char> direct_receive_area(Connection& upstream);
+  void on_direct_receive(Connection& upstream, int result);
   bool forward_response_head(Connection& upstream, Connection& client);
   void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
   void client_output_drained(Connection& client);
