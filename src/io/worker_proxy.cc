@@ -380,11 +380,14 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
   http::BodyFraming framing = http::response_body_framing(response_head_, upstream.relay.method);
   upstream.relay.upstream_reusable =
       http::upstream_connection_reusable(response_head_, framing.kind());
-  // A close-delimited body ends for the client only when we close.
-  client.relay.client_keep_alive =
-      client.relay.client_keep_alive && framing.kind() != http::BodyKind::until_close;
+  // HTTP/1.0 has no chunked coding: such a client gets the chunk data alone.
+  bool client_http10 = client.relay.logged.version_minor == 0;
+  if (client_http10) framing.decode_chunks();
+  // A close-delimited (or de-chunked) body ends for the client only when we close.
+  client.relay.client_keep_alive = client.relay.client_keep_alive && !framing.ends_at_close();
   http::ProxyResponseOptions options;
   options.keep_alive = client.relay.client_keep_alive;
+  options.client_http10 = client_http10;
   options.strict_transport_security =
       client.tls ? routes_[client.relay.route].hsts : std::string_view();
   http::OutputArea out = output_area(client);
@@ -404,7 +407,9 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
 void Worker::relay_response_body(Connection& upstream, Connection& client, std::string_view bytes) {
   http::OutputArea out = output_area(client);
   std::size_t room = out.capacity - out.size;
-  http::BodyScan scan = upstream.relay.body.scan(bytes.substr(0, room));
+  std::size_t written_bytes = 0;
+  http::BodyScan scan =
+      upstream.relay.body.copy_to(bytes.substr(0, room), out.data + out.size, written_bytes);
   if (scan.error) {
     upstream.relay.upstream_reusable = false;
     close_connection(upstream);
@@ -412,9 +417,8 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
     finish_exchange(client);
     return;
   }
-  std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
-  client.output_bytes += static_cast<std::uint32_t>(scan.consumed_bytes);
-  client.relay.body_bytes += scan.consumed_bytes;
+  client.output_bytes += static_cast<std::uint32_t>(written_bytes);
+  client.relay.body_bytes += written_bytes;
   flush_output(client);
   if (upstream.relay.body.done()) {
     // Bytes after the end of the response: the upstream is out of step.
