@@ -224,7 +224,10 @@ bool Worker::upstream_address(std::uint32_t route_index, std::uint32_t attempt,
   }
   const auto& addresses = upstream_addresses_[route_index].get();
   if (!addresses || attempt >= addresses->addresses.size()) return false;
-  std::size_t index = (next_address_[route_index] + attempt) % addresses->addresses.size();
+  // Attempt 0 takes this exchange's turn (open_upstream then moves the turn on);
+  // attempt N tries the Nth address after that one.
+  std::uint32_t first = next_address_[route_index] - (attempt > 0 ? 1 : 0);
+  std::size_t index = (std::size_t{first} + attempt) % addresses->addresses.size();
   address = addresses->addresses[index];
   length = dns::address_length(address);
   generation = addresses->generation;
