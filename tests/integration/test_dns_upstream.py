@@ -146,7 +146,8 @@ class Backend:
 # --------------------------------------------------------------------------------------
 
 class DnsServer:
-    """pebble-challtestsrv answering only what the test set (no default addresses)."""
+    """pebble-challtestsrv answering only what the test set (no default addresses at the
+    start). Also used by test_acme_peer_pebble.py."""
 
     def __init__(self, tmp):
         self.tmp = tmp
@@ -193,9 +194,10 @@ class DnsServer:
         request; "": no A record (NOERROR, empty answer)."""
         self._post("/set-default-ipv4", {"ip": address})
 
-    def add_a(self, *addresses):
-        """A records of the name itself; they take the place of the default answer."""
-        self._post("/add-a", {"host": NAME + ".", "addresses": list(addresses)})
+    def add_a(self, name, *addresses):
+        """A records of the name itself (added to any it has); they take the place of the
+        default answer."""
+        self._post("/add-a", {"host": name + ".", "addresses": list(addresses)})
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -484,7 +486,7 @@ class DnsUpstream(unittest.TestCase):
     # -- the next address when one refuses --
 
     def test_address_that_refuses_is_skipped_for_the_next(self):
-        self.dns.add_a(OLD, NEW)
+        self.dns.add_a(NAME, OLD, NEW)
         both = f"now resolves to {OLD}:{self.old.port}, {NEW}:{self.new.port}"
         self.assertTrue(poll(lambda: self.dns_lines(both), PICKUP_S), self.diag())
         self.old.stop()
