@@ -23,6 +23,8 @@ What ringway must do (asserted below):
   - a moved backend (new A record, then the old one stopped) is used within valid + 1 s of
     the change, with no failed request; no request reaches the old address once the new one
     answered, pooled keepalive connections to it included;
+  - the same for a move to an IPv6 address (AAAA records only, backend on [::1]:P);
+  - a refused connect moves on to the set's next address (every request still answered);
   - stop-first (old backend stopped, then the record changed): requests fail only until the
     new answer is taken up, and all succeed from valid + 1 s after the change;
   - the DNS server gone: requests go on to the last good address for several validity
@@ -90,6 +92,7 @@ def run_backend(address, port, name, log_path):
     class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         daemon_threads = True
         allow_reuse_address = True
+        address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
 
     Server((address, port), Handler).serve_forever(poll_interval=0.05)
 
@@ -121,6 +124,11 @@ class Backend:
             return True
         except OSError:
             return False
+
+    @property
+    def authority(self):
+        return f"[{self.address}]:{self.port}" if ":" in self.address else \
+            f"{self.address}:{self.port}"
 
     def request_times(self):
         """Monotonic times at which this backend received a request (the readiness probe
@@ -193,6 +201,10 @@ class DnsServer:
         """The one A record every name without records of its own gets, swapped in one
         request; "": no A record (NOERROR, empty answer)."""
         self._post("/set-default-ipv4", {"ip": address})
+
+    def answer_ipv6(self, address):
+        """The same for AAAA records."""
+        self._post("/set-default-ipv6", {"ip": address})
 
     def add_a(self, name, *addresses):
         """A records of the name itself (added to any it has); they take the place of the
@@ -309,7 +321,7 @@ class DnsUpstream(unittest.TestCase):
         self.dns = DnsServer(self.tmp).start()
         self.addCleanup(self.dns.stop)
         self.dns.answer(OLD)
-        backend_port = free_port()
+        backend_port = free_port(ipv6=True)
         self.old = Backend(self.tmp, OLD, backend_port, "old")
         self.addCleanup(self.old.stop)
         self.new = Backend(self.tmp, NEW, backend_port, "new")
@@ -453,6 +465,28 @@ class DnsUpstream(unittest.TestCase):
         late = [t for t in self.old.request_times() if t > requested]
         self.assertEqual(late, [], "a pooled connection to the old address was reused")
         self.assertGreater(requested - moved, 0)
+
+    def test_moved_to_an_ipv6_address(self):
+        v6 = Backend(self.tmp, "::1", self.old.port, "v6")
+        self.addCleanup(v6.stop)
+        self.start_loop()
+        self.dns.answer_ipv6(v6.address)  # A and AAAA for a moment: both answer
+        self.dns.answer("")  # then AAAA only
+        moved = time.monotonic()
+        only_v6 = f"now resolves to {v6.authority} "
+        self.assertTrue(poll(lambda: self.dns_lines(only_v6), PICKUP_S),
+                        f"{only_v6!r} not logged within {PICKUP_S} s {self.diag()}")
+        time.sleep(0.3)  # workers take up a new snapshot within one loop turn (<= 100 ms)
+        taken_up = time.monotonic()
+        self.old.stop()
+        time.sleep(1.0)
+        results = self.stop_loop()
+        self.assertEqual([r for r in results if r.error is not None], [], self.diag())
+        after = [r for r in results if r.sent > taken_up]
+        self.assertGreater(len(after), 5, results[-5:])
+        self.assertEqual([r for r in after if r.backend != "v6"], [], self.diag())
+        self.assertEqual([t for t in self.old.request_times() if t > taken_up], [])
+        self.assertGreater(taken_up, moved)
 
     # -- (a) the other order: a stop-first redeploy --
 
