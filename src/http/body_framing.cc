@@ -1,6 +1,7 @@
 #include "ringway/http/body_framing.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ringway::http {
 
@@ -21,6 +22,19 @@ BodyScan BodyFraming::scan(std::string_view bytes) {
       return {bytes.size(), false, false};
   }
   return {0, false, true};
+}
+
+BodyScan BodyFraming::copy_to(std::string_view bytes, char* out, std::size_t& written_bytes) {
+  if (decode_chunks_) {
+    const std::uint64_t data_before = chunked_.data_bytes();
+    BodyScan result = chunked_.decode(bytes, out);
+    written_bytes = static_cast<std::size_t>(chunked_.data_bytes() - data_before);
+    return result;
+  }
+  BodyScan result = scan(bytes);
+  if (result.consumed_bytes > 0) std::memcpy(out, bytes.data(), result.consumed_bytes);
+  written_bytes = result.consumed_bytes;
+  return result;
 }
 
 bool BodyFraming::done() const {

@@ -1,6 +1,7 @@
 #include "ringway/http/chunked_scanner.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "field_syntax.h"
 
@@ -8,13 +9,17 @@ namespace ringway::http {
 
 using syntax::has_class;
 
-BodyScan ChunkedScanner::scan(std::string_view bytes) {
+BodyScan ChunkedScanner::scan_copying(std::string_view bytes, char* data_out) {
   std::size_t position = 0;
   while (position < bytes.size() && state_ != State::done && state_ != State::error) {
     if (state_ == State::data) {
       // The bulk of a body: skip the chunk's data in one step.
       const std::uint64_t available_bytes = bytes.size() - position;
       const std::uint64_t taken_bytes = std::min(available_bytes, chunk_remaining_bytes_);
+      if (data_out != nullptr) {
+        std::memcpy(data_out, bytes.data() + position, static_cast<std::size_t>(taken_bytes));
+        data_out += taken_bytes;
+      }
       position += static_cast<std::size_t>(taken_bytes);
       chunk_remaining_bytes_ -= taken_bytes;
       data_bytes_ += taken_bytes;

@@ -107,7 +107,27 @@ bool is_ipv6_literal(std::string_view text) {
   return inet_pton(AF_INET6, terminated, &address) == 1;
 }
 
+bool starts_with_ignoring_case(std::string_view text, std::string_view lower_prefix) {
+  if (text.size() < lower_prefix.size()) return false;
+  return std::equal(lower_prefix.begin(), lower_prefix.end(), text.begin(),
+                    [](char lower, char byte) {
+                      return lower == (is_letter(byte) ? static_cast<char>(byte | 0x20) : byte);
+                    });
+}
+
 }  // namespace
+
+std::optional<std::string_view> absolute_form_authority(std::string_view target) {
+  std::string_view rest;
+  if (starts_with_ignoring_case(target, "http://")) {
+    rest = target.substr(7);
+  } else if (starts_with_ignoring_case(target, "https://")) {
+    rest = target.substr(8);
+  } else {
+    return std::nullopt;
+  }
+  return rest.substr(0, rest.find_first_of("/?"));
+}
 
 std::optional<std::string_view> host_without_port(std::string_view host_field) {
   std::string_view host;

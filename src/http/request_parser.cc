@@ -2,6 +2,7 @@
 
 #include "field_section.h"
 #include "field_syntax.h"
+#include "ringway/http/host.h"
 
 #include <algorithm>
 #include <array>
@@ -220,6 +221,12 @@ ParseStatus Parser::apply_field(std::string_view name, std::string_view value) {
 // Checks that need the whole head.
 ParseStatus Parser::finish() {
   if (head_.version_minor == 1 && !head_.has_host) return ParseStatus::bad_request;
+  // RFC 9112 3.2.2: the target's authority replaces Host; an http URI with an empty
+  // host is invalid (RFC 9110 4.2.1).
+  if (std::optional<std::string_view> authority = absolute_form_authority(head_.target)) {
+    if (authority->empty()) return ParseStatus::bad_request;
+    head_.host = *authority;
+  }
   if (!framing_.transfer_codings_valid()) return ParseStatus::bad_request;
   head_.chunked = framing_.has_transfer_encoding;
   head_.has_content_length = framing_.has_content_length;

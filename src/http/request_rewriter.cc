@@ -1,17 +1,13 @@
 #include "ringway/http/request_rewriter.h"
 
 #include "head_output.h"
+#include "ringway/http/host.h"
 
 namespace ringway::http {
 namespace {
 
 using rewrite::equals_ignoring_case;
 using syntax::equals_lowercase;
-
-bool starts_with_ignoring_case(std::string_view text, std::string_view lower_prefix) {
-  return text.size() >= lower_prefix.size() &&
-         equals_ignoring_case(text.substr(0, lower_prefix.size()), lower_prefix);
-}
 
 // Fields the writer sets itself, so incoming copies are dropped (X-Forwarded-For
 // is merged instead).
@@ -59,18 +55,11 @@ void append_forwarded_for(rewrite::HeadOutput& output, const RequestHead& head,
 std::optional<std::string_view> origin_form_path(std::string_view target) {
   if (target.empty()) return std::nullopt;
   if (target.front() == '/' || target == "*") return target;
-  std::string_view rest;
-  if (starts_with_ignoring_case(target, "http://")) {
-    rest = target.substr(7);
-  } else if (starts_with_ignoring_case(target, "https://")) {
-    rest = target.substr(8);
-  } else {
-    return std::nullopt;
-  }
-  const std::size_t path_begin = rest.find_first_of("/?");
-  if (rest.empty() || path_begin == 0) return std::nullopt;  // no authority
-  if (path_begin == std::string_view::npos) return std::string_view{};
-  return rest.substr(path_begin);
+  const std::optional<std::string_view> authority = absolute_form_authority(target);
+  if (!authority || authority->empty()) return std::nullopt;
+  // What follows the authority: "", "/path..." or "?query".
+  return target.substr(static_cast<std::size_t>(authority->data() - target.data()) +
+                       authority->size());
 }
 
 bool write_proxied_request_head(OutputArea& out, const RequestHead& head,
@@ -96,7 +85,7 @@ bool write_proxied_request_head(OutputArea& out, const RequestHead& head,
 
   append_forwarded_for(output, head, connection_options, options.client_address);
   output.append_field("X-Forwarded-Proto", options.client_https ? "https" : "http");
-  if (head.has_host) output.append_field("X-Forwarded-Host", head.host);
+  if (!head.host.empty()) output.append_field("X-Forwarded-Host", head.host);
   if (!options.hop_header_name.empty()) {
     output.append_field(options.hop_header_name, options.hop_header_value);
   }

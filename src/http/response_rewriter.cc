@@ -3,6 +3,13 @@
 #include "head_output.h"
 
 namespace ringway::http {
+namespace {
+
+bool is_transfer_encoding(std::string_view name) {
+  return name.size() == 17 && syntax::equals_lowercase(name, "transfer-encoding");
+}
+
+}  // namespace
 
 bool write_proxied_response_head(OutputArea& out, const ResponseHead& head,
                                  const ProxyResponseOptions& options) {
@@ -20,6 +27,7 @@ bool write_proxied_response_head(OutputArea& out, const ResponseHead& head,
   for (std::size_t index = 0; index < head.header_count; ++index) {
     const Header& header = head.headers[index];
     if (rewrite::is_hop_by_hop(header.name) || connection_options.lists(header.name)) continue;
+    if (options.client_http10 && is_transfer_encoding(header.name)) continue;
     output.append_field(header.name, header.value);
   }
   const bool interim = head.status < 200;
@@ -38,7 +46,8 @@ bool upstream_connection_reusable(const ResponseHead& head, BodyKind response_bo
 }
 
 bool client_connection_reusable(const RequestHead& request, BodyKind response_body) {
-  return request.keep_alive && response_body != BodyKind::until_close;
+  const bool dechunked = request.version_minor == 0 && response_body == BodyKind::chunked;
+  return request.keep_alive && response_body != BodyKind::until_close && !dechunked;
 }
 
 }  // namespace ringway::http

@@ -224,7 +224,10 @@ bool Worker::upstream_address(std::uint32_t route_index, std::uint32_t attempt,
   }
   const auto& addresses = upstream_addresses_[route_index].get();
   if (!addresses || attempt >= addresses->addresses.size()) return false;
-  std::size_t index = (next_address_[route_index] + attempt) % addresses->addresses.size();
+  // Attempt 0 takes this exchange's turn (open_upstream then moves the turn on);
+  // attempt N tries the Nth address after that one.
+  std::uint32_t first = next_address_[route_index] - (attempt > 0 ? 1 : 0);
+  std::size_t index = (std::size_t{first} + attempt) % addresses->addresses.size();
   address = addresses->addresses[index];
   length = dns::address_length(address);
   generation = addresses->generation;
@@ -409,11 +412,14 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
   http::BodyFraming framing = http::response_body_framing(response_head_, upstream.relay.method);
   upstream.relay.upstream_reusable =
       http::upstream_connection_reusable(response_head_, framing.kind());
-  // A close-delimited body ends for the client only when we close.
-  client.relay.client_keep_alive =
-      client.relay.client_keep_alive && framing.kind() != http::BodyKind::until_close;
+  // HTTP/1.0 has no chunked coding: such a client gets the chunk data alone.
+  bool client_http10 = client.relay.logged.version_minor == 0;
+  if (client_http10) framing.decode_chunks();
+  // A close-delimited (or de-chunked) body ends for the client only when we close.
+  client.relay.client_keep_alive = client.relay.client_keep_alive && !framing.ends_at_close();
   http::ProxyResponseOptions options;
   options.keep_alive = client.relay.client_keep_alive;
+  options.client_http10 = client_http10;
   options.strict_transport_security =
       client.tls ? routes_[client.relay.route].hsts : std::string_view();
   http::OutputArea out = output_area(client);
@@ -433,7 +439,9 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
 void Worker::relay_response_body(Connection& upstream, Connection& client, std::string_view bytes) {
   http::OutputArea out = output_area(client);
   std::size_t room = out.capacity - out.size;
-  http::BodyScan scan = upstream.relay.body.scan(bytes.substr(0, room));
+  std::size_t written_bytes = 0;
+  http::BodyScan scan =
+      upstream.relay.body.copy_to(bytes.substr(0, room), out.data + out.size, written_bytes);
   if (scan.error) {
     upstream.relay.upstream_reusable = false;
     close_connection(upstream);
@@ -441,9 +449,8 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
     finish_exchange(client);
     return;
   }
-  std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
-  client.output_bytes += static_cast<std::uint32_t>(scan.consumed_bytes);
-  client.relay.body_bytes += scan.consumed_bytes;
+  client.output_bytes += static_cast<std::uint32_t>(written_bytes);
+  client.relay.body_bytes += written_bytes;
   flush_output(client);
   if (upstream.relay.body.done()) {
     // Bytes after the end of the response: the upstream is out of step.

@@ -164,6 +164,64 @@ TEST(ChunkedScanner, large_chunk_in_pieces) {
   EXPECT_EQ(scanner.data_bytes(), data.size());
 }
 
+// Decoding yields the chunk data alone, wherever the input is split.
+TEST(ChunkedScanner, decode_copies_only_chunk_data_at_every_split_point) {
+  const std::string body = "5;x=1\r\nhello\r\n6\r\n world\r\n0\r\nA: b\r\n\r\nNEXT";
+  const std::size_t body_bytes = body.size() - 4;
+  for (std::size_t split = 0; split <= body.size(); ++split) {
+    ChunkedScanner scanner;
+    std::string data(body.size(), '\0');
+    const GuardedBuffer first(std::string_view(body).substr(0, split));
+    const BodyScan first_scan = scanner.decode(first.view(), data.data());
+    const auto first_data = static_cast<std::size_t>(scanner.data_bytes());
+    const GuardedBuffer second(std::string_view(body).substr(first_scan.consumed_bytes));
+    const BodyScan second_scan = scanner.decode(second.view(), data.data() + first_data);
+    EXPECT_TRUE(second_scan.done) << split;
+    EXPECT_EQ(first_scan.consumed_bytes + second_scan.consumed_bytes, body_bytes) << split;
+    EXPECT_EQ(data.substr(0, scanner.data_bytes()), "hello world") << split;
+  }
+}
+
+TEST(BodyFraming, copy_to_passes_bytes_on_unchanged_by_default) {
+  BodyFraming framing = BodyFraming::chunked();
+  const std::string_view body = "3\r\nabc\r\n0\r\n\r\nNEXT";
+  std::string out(body.size(), '\0');
+  std::size_t written_bytes = 0;
+  const BodyScan result = framing.copy_to(body, out.data(), written_bytes);
+  EXPECT_TRUE(result.done);
+  EXPECT_EQ(written_bytes, body.size() - 4);
+  EXPECT_EQ(out.substr(0, written_bytes), body.substr(0, body.size() - 4));
+  EXPECT_FALSE(framing.ends_at_close());
+}
+
+TEST(BodyFraming, copy_to_decodes_chunks_when_asked) {
+  BodyFraming framing = BodyFraming::chunked();
+  framing.decode_chunks();
+  EXPECT_TRUE(framing.decodes_chunks());
+  EXPECT_TRUE(framing.ends_at_close());
+  std::string out(32, '\0');
+  std::size_t written_bytes = 0;
+  EXPECT_EQ(framing.copy_to("3\r\nab", out.data(), written_bytes).consumed_bytes, 5u);
+  EXPECT_EQ(written_bytes, 2u);
+  std::size_t more_bytes = 0;
+  const BodyScan result = framing.copy_to("c\r\n0\r\n\r\n", out.data() + 2, more_bytes);
+  EXPECT_TRUE(result.done);
+  EXPECT_EQ(more_bytes, 1u);
+  EXPECT_EQ(out.substr(0, 3), "abc");
+}
+
+TEST(BodyFraming, decode_chunks_leaves_other_kinds_alone) {
+  BodyFraming framing = BodyFraming::length(3);
+  framing.decode_chunks();
+  EXPECT_FALSE(framing.decodes_chunks());
+  EXPECT_FALSE(framing.ends_at_close());
+  std::string out(8, '\0');
+  std::size_t written_bytes = 0;
+  EXPECT_TRUE(framing.copy_to("abcd", out.data(), written_bytes).done);
+  EXPECT_EQ(out.substr(0, written_bytes), "abc");
+  EXPECT_TRUE(BodyFraming::until_close().ends_at_close());
+}
+
 TEST(BodyFraming, none_is_done_at_once) {
   BodyFraming framing = BodyFraming::none();
   const BodyScan result = framing.scan("next");

@@ -136,5 +136,22 @@ TEST(HostWithoutPort, rejects_a_label_of_64) {
   EXPECT_FALSE(host_without_port("example." + label_63 + "a"));
 }
 
+TEST(AbsoluteFormAuthority, takes_the_authority_of_http_and_https_targets) {
+  EXPECT_EQ(absolute_form_authority("http://a.test/x"), std::optional<std::string_view>("a.test"));
+  EXPECT_EQ(absolute_form_authority("HTTPS://a.test:8443?q"),
+            std::optional<std::string_view>("a.test:8443"));
+  EXPECT_EQ(absolute_form_authority("http://[::1]:80/"),
+            std::optional<std::string_view>("[::1]:80"));
+  EXPECT_EQ(absolute_form_authority("https://a.test"), std::optional<std::string_view>("a.test"));
+  EXPECT_EQ(absolute_form_authority("http:///x"), std::optional<std::string_view>(""));
+  EXPECT_EQ(absolute_form_authority("http://"), std::optional<std::string_view>(""));
+  EXPECT_EQ(absolute_form_authority("/http://a.test/"), std::nullopt);
+  EXPECT_EQ(absolute_form_authority("*"), std::nullopt);
+  EXPECT_EQ(absolute_form_authority("a.test:443"), std::nullopt);
+  EXPECT_EQ(absolute_form_authority("ftp://a.test/"), std::nullopt);
+  EXPECT_EQ(absolute_form_authority("http:/a.test/"), std::nullopt);
+  EXPECT_EQ(absolute_form_authority(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace ringway::http

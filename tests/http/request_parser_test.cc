@@ -127,7 +127,17 @@ const ParseCase parse_cases[] = {
      "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n", complete,
      {.target = "/1", .head_bytes = 28}},
     {"absolute_form", "GET http://a.example/x?y=1&z=%20 HTTP/1.1\r\nHost: a.example\r\n\r\n",
-     complete, {.target = "http://a.example/x?y=1&z=%20"}},
+     complete, {.target = "http://a.example/x?y=1&z=%20", .host = "a.example"}},
+    // RFC 9112 3.2.2: the authority of an absolute-form target wins over Host.
+    {"absolute_form_authority_wins", "GET HTTPS://b.example:8443?q HTTP/1.1\r\nHost: a\r\n\r\n",
+     complete, {.has_host = true, .host = "b.example:8443"}},
+    {"absolute_form_without_host_http10", "GET http://b.example/ HTTP/1.0\r\n\r\n", complete,
+     {.has_host = false, .host = "b.example"}},
+    {"absolute_form_still_needs_host_http11", "GET http://b.example/ HTTP/1.1\r\n\r\n",
+     bad_request},
+    {"absolute_form_empty_authority", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", bad_request},
+    {"other_scheme_keeps_host", "GET ftp://b.example/ HTTP/1.1\r\nHost: a\r\n\r\n", complete,
+     {.host = "a"}},
     {"asterisk_form", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", complete,
      {.method = Method::options, .target = "*"}},
     {"authority_form", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", complete,
@@ -275,7 +285,9 @@ TEST_P(RequestParserTable, gives_the_expected_status_and_fields) {
   expect_if_set(head.target, expected.target, "target");
   expect_if_set(int{head.version_minor}, expected.version_minor, "version_minor");
   expect_if_set(head.has_host, expected.has_host, "has_host");
-  expect_if_set(head.has_host, expected.host ? std::optional(true) : std::nullopt, "has_host");
+  // A host implies a Host field, unless the case says otherwise (absolute form, HTTP/1.0).
+  const bool host_field_implied = expected.host && !expected.has_host;
+  expect_if_set(head.has_host, host_field_implied ? std::optional(true) : std::nullopt, "has_host");
   expect_if_set(head.host, expected.host, "host");
   expect_if_set(head.user_agent, expected.user_agent, "user_agent");
   expect_if_set(head.referer, expected.referer, "referer");

@@ -70,8 +70,17 @@ const RewriteCase rewrite_cases[] = {
      "X-Forwarded-Proto: https\r\nConnection: keep-alive\r\n\r\n"},
     {"absolute_form",
      "GET HTTP://a.example:80/p/q?r HTTP/1.1\r\nHost: a.example\r\n\r\n",
-     "GET /p/q?r HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 203.0.113.7\r\n"
-     "X-Forwarded-Proto: https\r\nX-Forwarded-Host: a.example\r\nConnection: keep-alive\r\n\r\n"},
+     "GET /p/q?r HTTP/1.1\r\nHost: a.example:80\r\nX-Forwarded-For: 203.0.113.7\r\n"
+     "X-Forwarded-Proto: https\r\nX-Forwarded-Host: a.example:80\r\nConnection: keep-alive\r\n\r\n"},
+    // RFC 9112 3.2.2: a proxy sends a Host made from the target, not the one received.
+    {"absolute_form_authority_replaces_host",
+     "GET https://b.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n",
+     "GET /x HTTP/1.1\r\nHost: b.example\r\nX-Forwarded-For: 203.0.113.7\r\n"
+     "X-Forwarded-Proto: https\r\nX-Forwarded-Host: b.example\r\nConnection: keep-alive\r\n\r\n"},
+    {"absolute_form_http10_without_host",
+     "GET http://b.example/x HTTP/1.0\r\n\r\n",
+     "GET /x HTTP/1.1\r\nHost: b.example\r\nX-Forwarded-For: 203.0.113.7\r\n"
+     "X-Forwarded-Proto: https\r\nX-Forwarded-Host: b.example\r\nConnection: keep-alive\r\n\r\n"},
     {"absolute_form_query_only",
      "GET https://a.example?x=1 HTTP/1.1\r\nHost: a.example\r\n\r\n",
      "GET /?x=1 HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 203.0.113.7\r\n"

@@ -50,6 +50,10 @@ const RewriteCase rewrite_cases[] = {
      "HTTP/1.1 301 Moved\r\nstrict-transport-security: max-age=1\r\nLocation: /x\r\n"
      "Connection: keep-alive\r\n\r\n",
      {.keep_alive = true, .strict_transport_security = hsts}},
+    {"http10_client_gets_no_transfer_coding",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nX-A: 1\r\ntransfer-encoding: chunked\r\n\r\n",
+     "HTTP/1.1 200 OK\r\nX-A: 1\r\nConnection: close\r\n\r\n",
+     {.keep_alive = false, .client_http10 = true}},
     {"interim_without_connection",
      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
@@ -115,6 +119,11 @@ TEST(ResponseRewriter, client_reuse) {
   EXPECT_FALSE(client_connection_reusable(request, BodyKind::until_close));
   ASSERT_EQ(parse_request_head("GET / HTTP/1.0\r\n\r\n", request).status, ParseStatus::complete);
   EXPECT_FALSE(client_connection_reusable(request, BodyKind::length));
+  // HTTP/1.0 keepalive holds for a length, not for a chunked body it gets de-chunked.
+  ASSERT_EQ(parse_request_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", request).status,
+            ParseStatus::complete);
+  EXPECT_TRUE(client_connection_reusable(request, BodyKind::length));
+  EXPECT_FALSE(client_connection_reusable(request, BodyKind::chunked));
 }
 
 }  // namespace

@@ -31,6 +31,34 @@ def run(cmd, timeout=30, **kw):
                           timeout=timeout, **kw)
 
 
+def make_pebble_tls(d):
+    """A P-256 CA and a localhost certificate for pebble's own API listeners, in directory d.
+    Returns (CA path, certificate path, key path)."""
+    ca_key, ca_pem = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    key, csr, pem = (os.path.join(d, n) for n in ("localhost.key", "localhost.csr",
+                                                   "localhost.pem"))
+    ext = os.path.join(d, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "extendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n")
+    steps = [
+        ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ca_key],
+        ["openssl", "req", "-x509", "-new", "-key", ca_key, "-subj", "/CN=ringway test CA",
+         "-days", "2", "-out", ca_pem,
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
+        ["openssl", "req", "-new", "-key", key, "-subj", "/CN=localhost", "-out", csr],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key,
+         "-CAcreateserial", "-days", "2", "-out", pem, "-extfile", ext],
+    ]
+    for cmd in steps:
+        p = run(cmd, cwd=d)
+        if p.returncode != 0:
+            raise AssertionError(f"{cmd}: {p.stderr}")
+    return ca_pem, pem, key
+
+
 class Helper:
     """A background process with output to a file, stopped by PID."""
 
@@ -89,30 +117,7 @@ class AcmeCertbot(unittest.TestCase):
         return h
 
     def make_pebble_tls(self):
-        """A P-256 CA and a localhost certificate for pebble's own API listeners."""
-        d = self.tmp
-        ca_key, ca_pem = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
-        key, csr, pem = (os.path.join(d, n) for n in ("localhost.key", "localhost.csr",
-                                                       "localhost.pem"))
-        ext = os.path.join(d, "ext.cnf")
-        with open(ext, "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                    "extendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n")
-        steps = [
-            ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ca_key],
-            ["openssl", "req", "-x509", "-new", "-key", ca_key, "-subj", "/CN=ringway test CA",
-             "-days", "2", "-out", ca_pem,
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-            ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
-            ["openssl", "req", "-new", "-key", key, "-subj", "/CN=localhost", "-out", csr],
-            ["openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key,
-             "-CAcreateserial", "-days", "2", "-out", pem, "-extfile", ext],
-        ]
-        for cmd in steps:
-            p = run(cmd, cwd=d)
-            self.assertEqual(p.returncode, 0, f"{cmd}: {p.stderr}")
-        return ca_pem, pem, key
+        return make_pebble_tls(self.tmp)
 
     def test_certbot_webroot_issuance(self):
         # ringway: the HTTP-01 responder under test, JSON access log to a file.

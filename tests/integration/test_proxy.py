@@ -328,6 +328,15 @@ class PyBackendHandler(http.server.BaseHTTPRequestHandler):
                           "path": self.path, "peer_port": self.client_address[1]}).encode()
         self._send(200, out, [("Content-Type", "application/json")])
 
+    def do_HEAD(self):
+        self.server.record(self, None, None)
+        if self.path.startswith("/py/chunked"):
+            self.send_response(200)  # the head a GET gets, without its body
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+        else:
+            self._send(404, b"not here\n")
+
     def do_GET(self):
         self.server.record(self, None, None)
         if self.path.startswith("/py/chunked"):

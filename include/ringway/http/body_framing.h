@@ -1,6 +1,7 @@
 #pragma once
 // One interface for finding where a message body ends (RFC 9112 6.3), whatever
-// frames it, so the relay forwards bytes unchanged and knows when to stop.
+// frames it, so the relay forwards bytes unchanged (or, for an HTTP/1.0 receiver,
+// de-chunked) and knows when to stop.
 
 #include <cstdint>
 #include <string_view>
@@ -36,6 +37,18 @@ class BodyFraming {
   // done by scanning. Once done or error, later calls consume nothing.
   BodyScan scan(std::string_view bytes);
 
+  // For a receiver without the chunked coding (HTTP/1.0): copy_to passes on only the
+  // chunk data of a chunked body, whose end the receiver then learns from the close.
+  // No effect on other kinds.
+  void decode_chunks() { decode_chunks_ = kind_ == BodyKind::chunked; }
+  bool decodes_chunks() const { return decode_chunks_; }
+  // Scans like scan() and copies to out (room for bytes.size() is enough) what goes on
+  // to the receiver: the consumed bytes unchanged, or only their chunk data after
+  // decode_chunks(). written_bytes says how many bytes went to out.
+  BodyScan copy_to(std::string_view bytes, char* out, std::size_t& written_bytes);
+  // The receiver learns where the body ends only when the connection closes.
+  bool ends_at_close() const { return kind_ == BodyKind::until_close || decode_chunks_; }
+
   bool done() const;
   bool failed() const { return kind_ == BodyKind::chunked && chunked_.failed(); }
   // The peer closed the connection here: true when that ends the body cleanly
@@ -49,6 +62,7 @@ class BodyFraming {
       : kind_(kind), remaining_bytes_(remaining_bytes), chunked_(limits) {}
 
   BodyKind kind_;
+  bool decode_chunks_ = false;
   std::uint64_t remaining_bytes_;  // length: bytes still to come
   std::uint64_t seen_bytes_ = 0;   // length and until_close: bytes consumed
   ChunkedScanner chunked_;

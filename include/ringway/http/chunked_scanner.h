@@ -1,7 +1,8 @@
 #pragma once
-// Finds where a chunked body (RFC 9112 7.1) ends without de-chunking it, so a relay
-// can forward the bytes unchanged. A state machine: bytes may arrive split anywhere,
-// one at a time included; nothing is copied or allocated.
+// Finds where a chunked body (RFC 9112 7.1) ends, so a relay can forward the bytes
+// unchanged, or, for an HTTP/1.0 receiver, pass on only the chunk data (decode). A
+// state machine: bytes may arrive split anywhere, one at a time included; nothing is
+// allocated, and nothing is copied except by decode.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +34,11 @@ class ChunkedScanner {
   // runs of field-value bytes (checked only for that and their length), every line
   // ends in CRLF, chunk data is followed by CRLF, trailers are field lines as in a
   // head (no obs-fold). Once done or error, later calls consume nothing and repeat it.
-  BodyScan scan(std::string_view bytes);
+  BodyScan scan(std::string_view bytes) { return scan_copying(bytes, nullptr); }
+  // Scans like scan() and copies the chunk data among the consumed bytes, without
+  // framing, to data_out (room for bytes.size() is enough); data_bytes() grows by
+  // the number copied.
+  BodyScan decode(std::string_view bytes, char* data_out) { return scan_copying(bytes, data_out); }
 
   bool done() const { return state_ == State::done; }
   bool failed() const { return state_ == State::error; }
@@ -59,6 +64,7 @@ class ChunkedScanner {
     error,
   };
 
+  BodyScan scan_copying(std::string_view bytes, char* data_out);
   State step(char byte);
   State after_size_line() const;
 

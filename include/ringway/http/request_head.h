@@ -33,8 +33,10 @@ struct RequestHead {
   std::string_view method_text;
   std::string_view target;         // request-target exactly as sent
   std::uint8_t version_minor = 1;  // HTTP/1.<version_minor>; only 0 and 1 are accepted
-  bool has_host = false;
-  std::string_view host;        // Host field value as sent (port included), empty when absent
+  bool has_host = false;           // a Host field was sent
+  // The authority of an absolute-form target (RFC 9112 3.2.2: it wins over Host),
+  // else the Host field value as sent (port included); empty when neither is there.
+  std::string_view host;
   std::string_view user_agent;  // empty when absent; kept for access logs
   std::string_view referer;     // empty when absent; kept for access logs
   bool keep_alive = true;       // after the version default and any Connection field
