@@ -212,9 +212,9 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
   if (connection.close_after_send) leftover = {};
   if (!keep_leftover(connection, leftover)) return;
   if (connection.closing) return;
-  bool awaiting_response = connection.relay.linked &&
-                           (connection.relay.stage == Relay::Stage::response_head ||
-                            connection.relay.stage == Relay::Stage::response_body);
+  bool awaiting_response =
+      connection.relay.linked && (connection.relay.stage == Relay::Stage::response_head ||
+                                  connection.relay.stage == Relay::Stage::response_body);
   if (connection.paused && !awaiting_response) {
     pause_receiving(connection);
   } else if (!connection.paused) {

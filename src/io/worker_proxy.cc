@@ -353,8 +353,8 @@ std::span<char> Worker::direct_receive_area(Connection& upstream) {
   if (client == nullptr) return {};
   std::size_t room = output_pool_.chunk_bytes() - client->output_bytes;
   std::size_t free_input = input_pool_.chunk_bytes() - upstream.input_bytes;
-  std::size_t bytes = std::min(room > upstream.input_bytes ? room - upstream.input_bytes : 0,
-                               free_input);
+  std::size_t bytes =
+      std::min(room > upstream.input_bytes ? room - upstream.input_bytes : 0, free_input);
   if (bytes < direct_bytes_min) return {};
   if (upstream.input == nullptr) upstream.input = input_pool_.take();
   return {upstream.input + upstream.input_bytes, bytes};

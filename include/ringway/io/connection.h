@@ -79,9 +79,9 @@ struct Connection {
   std::uint32_t next_free = 0;
 
   bool in_use = false;
-  bool receiving = false;         // a multishot receive is armed
+  bool receiving = false;             // a multishot receive is armed
   bool receiving_into_input = false;  // the armed receive writes into input, not a ring buffer
-  bool receive_stopping = false;  // its cancel is on the way (the connection is paused)
+  bool receive_stopping = false;      // its cancel is on the way (the connection is paused)
   bool sending = false;
   bool closing = false;           // close submitted or about to be
   bool close_after_send = false;  // the last response is queued: no more requests
