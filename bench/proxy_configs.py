@@ -8,9 +8,7 @@ from harness_configs import (haproxy_defaults, haproxy_tls_bind, haproxy_tls_glo
                              nginx_config_text, nginx_tls_directives, ringway_config_text)
 from harness_processes import LISTEN_ADDRESS
 
-# ringway proxies plain HTTP only on one path: an ACME challenge its webroot does not have goes
-# to `acme_peer`. So the plain scenario asks every proxy for a missing challenge token.
-PLAIN_PATH = "/.well-known/acme-challenge/proxy-100b"
+PLAIN_PATH = "/proxy-100b"
 TLS_1K_PATH = "/proxy-1k"
 TLS_16K_PATH = "/proxy-16k"
 DOWNLOAD_PATH = "/proxy-100m"
@@ -109,11 +107,11 @@ backend backend
 
 
 def ringway_proxy_config(port, tls_port, tls, backend_port, acme_webroot):
-    """ringway's HTTPS site proxying everything to the backend, and its plain port sending
-    challenge tokens missing from the (empty) webroot to the same backend as its ACME peer."""
+    """ringway's site proxying everything to the backend, from HTTPS and (http = "proxy") from
+    its plain port."""
     (acme_webroot / ".well-known" / "acme-challenge").mkdir(parents=True, exist_ok=True)
     backend = f"http://{LISTEN_ADDRESS}:{backend_port}"
     return ringway_config_text(
-        port, acme_webroot, tls, tls_port, http=f'acme_peer = "{backend}"\n',
-        site=f'upstream = "{backend}"\n',
+        port, acme_webroot, tls, tls_port,
+        site=f'upstream = "{backend}"\nhttp = "proxy"\n',
         tail=f'[timeouts]\nupstream_idle = "{UPSTREAM_IDLE_SECONDS}s"\n')

@@ -125,6 +125,16 @@ void read_site(TableReader& reader, Site& site) {
       reader.error(*host, "upstream_host", "must be \"client\" or \"upstream\"");
     }
   }
+  if (const auto* http = take_string(reader, "http")) {
+    if (http->get() == "redirect" || http->get() == "proxy") {
+      site.http_proxy = http->get() == "proxy";
+    } else {
+      reader.error(*http, "http", "must be \"redirect\" or \"proxy\"");
+    }
+    if (site.http_proxy && !site.has_upstream) {
+      reader.error(*http, "http", "\"proxy\" needs an upstream");
+    }
+  }
   read_integer(reader, "request_body_max", 0, std::int64_t{1} << 40, site.request_body_bytes_max);
   if (const auto* hsts = take_string(reader, "hsts")) {
     if (is_header_value(hsts->get())) {

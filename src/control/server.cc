@@ -54,6 +54,7 @@ proxy::SiteRouter make_site_router(const config::Config& config) {
     entry.hosts = site.hosts;
     entry.answer.status = site.status;
     entry.proxied = site.has_upstream;
+    entry.http_proxied = site.http_proxy;
     if (!site.hsts.empty())
       entry.answer.extra_headers = "Strict-Transport-Security: " + site.hsts + "\r\n";
     for (const std::string& host : site.hosts) {
@@ -218,8 +219,8 @@ int run_server(const config::Config& config) {
     if (tls) {
       settings.certificates = &tls->certificates();
       settings.ticket_keys = &tls->ticket_keys();
-      settings.sites = &sites;
     }
+    settings.sites = &sites;  // HTTPS requests, and plain ones for sites with http = "proxy"
     settings.upstream_addresses = upstream_addresses;
     settings.upstream_tls = std::move(upstream_tls[index]);
     if (!open_listeners(config, settings)) return 1;  // earlier workers close their own

@@ -265,6 +265,13 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
                         head.method == http::Method::head,
                         static_cast<std::uint32_t>(request.size()),
                         now_unix_ns_};
+  if (decision.action == proxy::FrontAction::redirect && settings_.sites != nullptr &&
+      !settings_.sites->empty()) {
+    std::optional<std::size_t> site = settings_.sites->match_host(decision.host);
+    if (site && settings_.sites->site(*site).http_proxied) {
+      return start_proxy(connection, head, request, static_cast<std::uint32_t>(*site));
+    }
+  }
   if (decision.action == proxy::FrontAction::challenge) {
     if (connection.output_bytes > 0) {
       connection.paused = true;  // one file read at a time, once earlier responses are out

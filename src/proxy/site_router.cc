@@ -29,15 +29,6 @@ bool wildcard_matches(std::string_view pattern, std::string_view host) {
          equal_ignoring_case(host.substr(label.size()), suffix);
 }
 
-std::string_view authority_of(std::string_view target) {
-  constexpr std::string_view scheme = "https://";
-  if (target.size() <= scheme.size() || !equal_ignoring_case(target.substr(0, 8), scheme)) {
-    return {};
-  }
-  std::string_view rest = target.substr(scheme.size());
-  return rest.substr(0, rest.find_first_of("/?"));
-}
-
 }  // namespace
 
 SiteRouter::SiteRouter(std::vector<SiteEntry> sites, std::size_t default_site)
@@ -46,13 +37,15 @@ SiteRouter::SiteRouter(std::vector<SiteEntry> sites, std::size_t default_site)
 }
 
 std::size_t SiteRouter::route(const http::RequestHead& head) const {
-  std::string_view authority = authority_of(head.target);
-  std::optional<std::string_view> host =
-      http::host_without_port(authority.empty() ? head.host : authority);
+  std::optional<std::string_view> host = http::host_without_port(head.host);
   return host ? route_host(*host) : default_site_;
 }
 
 std::size_t SiteRouter::route_host(std::string_view host) const {
+  return match_host(host).value_or(default_site_);
+}
+
+std::optional<std::size_t> SiteRouter::match_host(std::string_view host) const {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   for (std::size_t index = 0; index < sites_.size(); ++index) {
     for (const std::string& name : sites_[index].hosts) {
@@ -64,7 +57,7 @@ std::size_t SiteRouter::route_host(std::string_view host) const {
       if (wildcard_matches(name, host)) return index;
     }
   }
-  return default_site_;
+  return std::nullopt;
 }
 
 }  // namespace ringway::proxy

@@ -585,6 +585,26 @@ TEST(ParseConfig, FallbackErrorsNameTheLineAndKey) {
                 std::vector<std::string>{"test.toml:10:1: site[0].fallbacks: unknown key"}));
 }
 
+TEST(ParseConfig, PlainHttpProxying) {
+  std::string base(fallback_base);
+  LoadResult redirect = parse_config(base + "upstream = \"http://opam_live\"\n", "test.toml");
+  ASSERT_TRUE(redirect.ok) << testing::PrintToString(redirect.errors);
+  EXPECT_FALSE(redirect.config.sites[0].http_proxy);  // the default: port 80 redirects
+  LoadResult proxy =
+      parse_config(base + "upstream = \"http://opam_live\"\nhttp = \"proxy\"\n", "test.toml");
+  ASSERT_TRUE(proxy.ok) << testing::PrintToString(proxy.errors);
+  EXPECT_TRUE(proxy.config.sites[0].http_proxy);
+  auto errors = [&](const std::string& site_lines) {
+    return testing::PrintToString(parse_config(base + site_lines, "test.toml").errors);
+  };
+  EXPECT_EQ(errors("http = \"proxy\"\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:9:8: site[0].http: \"proxy\" needs an upstream"}));
+  EXPECT_EQ(errors("upstream = \"http://a\"\nhttp = \"pass\"\n"),
+            testing::PrintToString(std::vector<std::string>{
+                "test.toml:10:8: site[0].http: must be \"redirect\" or \"proxy\""}));
+}
+
 TEST(ParseConfig, SiteErrorsNameTheSiteAndKey) {
   std::string base =
       "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n"

@@ -557,7 +557,8 @@ class ProxyCase(unittest.TestCase):
         cls.access_log = os.path.join(cls.tmp, "access.log")
         last = None
         for _attempt in range(4):
-            http_port, cls.port = free_port(), free_port()
+            cls.http_port = http_port = free_port()
+            cls.port = free_port()
             text = ringway_config(http_port, cls.port, webroot, sites, cls.access_log,
                                   cls.TIMEOUTS)
             rwdir = tempfile.mkdtemp(prefix="rw-", dir=cls.tmp)

@@ -73,6 +73,9 @@ struct Site {
   bool has_upstream = false;
   Upstream upstream;  // always http://: the local backend
   UpstreamHost upstream_host = UpstreamHost::client;
+  // Plain-HTTP requests for the site: redirected to HTTPS (the default) or, with
+  // http = "proxy", proxied to the upstream like HTTPS ones (challenges come first).
+  bool http_proxy = false;
   std::uint64_t request_body_bytes_max = 1 << 20;  // 413 past it
   // The sibling host, used only when the local upstream refuses or cannot be
   // reached: http:// or https:// (verified against fallback_ca), always with the

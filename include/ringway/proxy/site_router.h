@@ -3,6 +3,7 @@
 // config; lookups allocate nothing.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,8 @@ struct SiteAnswer {
 struct SiteEntry {
   std::vector<std::string> hosts;  // exact names or one leading wildcard label "*.example.org"
   SiteAnswer answer;
-  bool proxied = false;  // requests go to the site's upstream (config::Site), not answer
+  bool proxied = false;       // requests go to the site's upstream (config::Site), not answer
+  bool http_proxied = false;  // plain-HTTP requests for it are proxied too, not redirected
 };
 
 class SiteRouter {
@@ -39,11 +41,13 @@ class SiteRouter {
   }
   const SiteEntry& site(std::size_t index) const { return sites_[index]; }
 
-  // The site for a request: its Host (or an absolute-form target's authority),
-  // port removed, compared without regard to case: exact names first, then
-  // wildcards, then the default site. Requires !empty().
+  // The site for a request: its Host (the parser puts an absolute-form target's
+  // authority there), port removed, compared without regard to case: exact names
+  // first, then wildcards, then the default site. Requires !empty().
   std::size_t route(const http::RequestHead& head) const;
   std::size_t route_host(std::string_view host) const;
+  // The same without the default: nullopt when no site names the host.
+  std::optional<std::size_t> match_host(std::string_view host) const;
 
  private:
   std::vector<SiteEntry> sites_;
