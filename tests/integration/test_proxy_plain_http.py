@@ -10,22 +10,14 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ringway_process import curl  # noqa: E402
-from test_proxy import ECHO_FIELDS, KB, MB, Nginx, ProxyCase, PyBackend, marker  # noqa: E402
+from test_proxy import ECHO_FIELDS, KB, MB, ProxyBase, marker  # noqa: E402
 
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-class PlainHttpProxy(ProxyCase):
-
-    @classmethod
-    def backends(cls):
-        cls.nginx = Nginx(cls.tmp)
-        cls.nginx.start()
-        cls.addClassCleanup(cls.nginx.stop)
-        cls.py = PyBackend().start()
-        cls.addClassCleanup(cls.py.stop)
+class PlainHttpProxy(ProxyBase):
 
     @classmethod
     def sites(cls):
