@@ -1,5 +1,5 @@
 #!/bin/bash
-# Packs ringway, the benchmark peers (nginx, HAProxy, wrk, openssl) and every shared library
+# Packs ringway, the benchmark peers (nginx, HAProxy, wrk, openssl, curl) and every shared library
 # they load, with this machine's dynamic loader, into one directory that runs on a machine
 # without those packages (the lent 16-core box): bin/<name> wrappers start each binary
 # through the bundled loader. Usage: bench/bundle.sh [BUILD_DIR] [OUT_DIR]
@@ -7,7 +7,8 @@ set -euo pipefail
 build=${1:-build}
 out=${2:-devbundle}
 binaries=("$build/ringway" "$build/bench/floor_responder" "$build/bench/tls_load"
-          "$(command -v nginx)" "$(command -v haproxy)" "$(command -v wrk)" "$(command -v openssl)")
+          "$build/bench/rate_load" "$(command -v nginx)" "$(command -v haproxy)"
+          "$(command -v wrk)" "$(command -v openssl)" "$(command -v curl)")
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/bin"
 for binary in "${binaries[@]}"; do
