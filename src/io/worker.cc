@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <ctime>
@@ -26,6 +27,7 @@ constexpr std::uint32_t timer_tick_ms = 100;
 constexpr std::size_t timer_slot_count = 1024;
 constexpr std::uint64_t counted_send_wait_ms = 1;
 constexpr std::uint64_t accept_retry_ms = 100;
+constexpr std::size_t output_chunk_bytes_min = 64 * 1024;
 
 }  // namespace
 
@@ -34,8 +36,11 @@ Worker::Worker(WorkerSettings settings)
       // Room for a whole head plus what arrives while a paused connection's
       // receive is being cancelled (a few buffers at most).
       input_pool_(settings_.config->limits.request_head_bytes + 4 * receive_buffer_bytes),
-      // A redirect's Location repeats the target, so room for a whole head plus headers.
-      output_pool_(settings_.config->limits.request_head_bytes + 8192),
+      // A redirect's Location repeats the target, so room for a whole head plus
+      // headers; and at least four full TLS records, so a relayed download goes out
+      // in few large sends (taken per response, so idle connections hold none).
+      output_pool_(std::max<std::size_t>(settings_.config->limits.request_head_bytes + 8192,
+                                         output_chunk_bytes_min)),
       timers_(monotonic_ms(), timer_tick_ms, timer_slot_count),
       connections_(settings_.config->limits.connections_per_worker) {
   parser_limits_.head_bytes_max = settings_.config->limits.request_head_bytes;
