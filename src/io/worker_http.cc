@@ -255,16 +255,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
   if (connection.tls) return answer_site(connection, head, request);
   proxy::FrontDecision decision = proxy::route_front(head);
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
-  PendingRequest logged{head.method_text,
-                        head.target,
-                        head.host,
-                        head.user_agent,
-                        head.referer,
-                        head.version_minor,
-                        keep_alive,
-                        head.method == http::Method::head,
-                        static_cast<std::uint32_t>(request.size()),
-                        now_unix_ns_};
+  PendingRequest logged = pending_request(head, keep_alive, request.size(), now_unix_ns_);
   if (decision.action == proxy::FrontAction::redirect && settings_.sites != nullptr &&
       !settings_.sites->empty()) {
     std::optional<std::size_t> site = settings_.sites->match_host(decision.host);

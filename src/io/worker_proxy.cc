@@ -68,16 +68,7 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
   relay.route = route_index;
   relay.method = head.method;
   relay.client_keep_alive = head.keep_alive && !stopping_;
-  relay.logged = {head.method_text,
-                  head.target,
-                  head.host,
-                  head.user_agent,
-                  head.referer,
-                  head.version_minor,
-                  relay.client_keep_alive,
-                  head.method == http::Method::head,
-                  static_cast<std::uint32_t>(request.size()),
-                  now_unix_ns_};
+  relay.logged = pending_request(head, relay.client_keep_alive, request.size(), now_unix_ns_);
   relay.body = http::request_body_framing(head);
   if (head.has_content_length && head.content_length > route.body_bytes_max) {
     return answer_status(client, relay.logged, 413, false);

@@ -142,16 +142,7 @@ bool Worker::send_close_notify(Connection& connection) {
 bool Worker::answer_site(Connection& connection, const http::RequestHead& head,
                          std::string_view request) {
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
-  PendingRequest logged{head.method_text,
-                        head.target,
-                        head.host,
-                        head.user_agent,
-                        head.referer,
-                        head.version_minor,
-                        keep_alive,
-                        head.method == http::Method::head,
-                        static_cast<std::uint32_t>(request.size()),
-                        now_unix_ns_};
+  PendingRequest logged = pending_request(head, keep_alive, request.size(), now_unix_ns_);
   std::size_t site_index = settings_.sites->route(head);
   if (settings_.sites->site(site_index).proxied) {
     return start_proxy(connection, head, request, static_cast<std::uint32_t>(site_index));

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "ringway/http/body_framing.h"
+#include "ringway/http/request_head.h"
 #include "ringway/io/timer_wheel.h"
 #include "ringway/tls/session.h"
 
@@ -27,6 +28,21 @@ struct PendingRequest {
   std::uint32_t head_bytes = 0;
   std::int64_t start_unix_ns = 0;
 };
+
+// What the access log needs of a request, taken from its parsed head.
+inline PendingRequest pending_request(const http::RequestHead& head, bool keep_alive,
+                                      std::size_t head_bytes, std::int64_t start_unix_ns) {
+  return {head.method_text,
+          head.target,
+          head.host,
+          head.user_agent,
+          head.referer,
+          head.version_minor,
+          keep_alive,
+          head.method == http::Method::head,
+          static_cast<std::uint32_t>(head_bytes),
+          start_unix_ns};
+}
 
 // The proxy side of a connection (see worker_proxy.cc).
 struct Relay {
