@@ -1,6 +1,5 @@
 // ringway's TLS policy, in one place: every server context and session is set up here.
 #include <mutex>
-#include <string>
 
 #include "credential.h"
 #include "session_callbacks.h"
@@ -12,9 +11,8 @@ namespace {
 // TLS 1.3 suites first, then TLS 1.2 with ECDHE and AEAD only (no CBC, no static
 // RSA, no DHE). set_ciphersuites is not exported by wolfSSL 5.5, so the TLS 1.3
 // names go in the same list.
-constexpr const char* tls13_suites =
-    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256";
-constexpr const char* tls12_suites =
+constexpr const char* cipher_list =
+    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:"
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
@@ -33,11 +31,10 @@ WOLFSSL_CTX* new_server_context(std::string& error) {
     error = "wolfSSL could not allocate a server context";
     return nullptr;
   }
-  const std::string cipher_list = std::string(tls13_suites) + ":" + tls12_suites;
   // TLS 1.3 key shares; TLS 1.2's ECDHE curves are checked in prepare_server_session.
   int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1};
   bool ok = wolfSSL_CTX_SetMinVersion(context, WOLFSSL_TLSV1_2) == WOLFSSL_SUCCESS &&
-            wolfSSL_CTX_set_cipher_list(context, cipher_list.c_str()) == WOLFSSL_SUCCESS &&
+            wolfSSL_CTX_set_cipher_list(context, cipher_list) == WOLFSSL_SUCCESS &&
             wolfSSL_CTX_set_groups(context, groups, 2) == WOLFSSL_SUCCESS;
   if (!ok) {
     wolfSSL_CTX_free(context);
@@ -70,11 +67,13 @@ bool prepare_server_session(WOLFSSL* ssl, const ClientHello& hello) {
     return false;
   }
   // wolfSSL's group list binds TLS 1.3 key shares only. A TLS 1.2 client that
-  // lists groups without X25519 or P-256 is left with TLS 1.3 suites, so wolfSSL
-  // refuses it with a handshake_failure alert instead of picking another curve.
+  // lists groups without X25519 or P-256 gets TLS 1.3 as this session's lowest
+  // version, so wolfSSL refuses it with an alert instead of picking another curve.
+  // (Setting TLS 1.3 suites only would not do: builds with the OpenSSL layer keep
+  // the TLS 1.2 suites then, as OpenSSL's set_cipher_list does.)
   bool tls12_groups_refused =
       !hello.offers_tls13 && hello.lists_groups && !hello.offers_x25519 && !hello.offers_p256;
-  return !tls12_groups_refused || wolfSSL_set_cipher_list(ssl, tls13_suites) == WOLFSSL_SUCCESS;
+  return !tls12_groups_refused || wolfSSL_SetMinVersion(ssl, WOLFSSL_TLSV1_3) == WOLFSSL_SUCCESS;
 }
 
 }  // namespace ringway::tls
