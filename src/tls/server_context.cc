@@ -52,8 +52,7 @@ WOLFSSL_CTX* new_server_context(std::string& error) {
   // tests (the client saw messages out of order), so TLS 1.2 clients get full
   // handshakes and TLS 1.3 clients, nearly all of them, resume.
   wolfSSL_CTX_NoTicketTLSv12(context);
-  // I/O callbacks on the context as well as the session: wolfSSL_set_SSL_CTX
-  // (the SNI switch) copies a context's callbacks into the session.
+  // Every session made from the context starts with its I/O callbacks.
   wolfSSL_CTX_SetIORecv(context, callbacks::receive);
   wolfSSL_CTX_SetIOSend(context, callbacks::send);
   return context;

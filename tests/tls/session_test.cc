@@ -149,6 +149,48 @@ TEST(TlsSession, NonAeadCipherIsRefused) {
   EXPECT_FALSE(server.failure_reason().empty());
 }
 
+TEST(TlsSession, ClientHelloIsKeptUntilWhole) {
+  MemoryClient client(client_for("b.test"));
+  Session server = open_session();
+  client.connect();
+  std::string hello = std::move(client.to_server);
+  client.to_server.clear();
+  std::string out_bytes(65536, '\0');
+  OutputArea out{out_bytes.data(), 0, out_bytes.size()};
+  char plain[256];
+  std::string_view view = hello;
+  SessionResult partial = server.receive(view.substr(0, view.size() - 1), plain, out);
+  EXPECT_EQ(partial.status, SessionStatus::want_input);
+  EXPECT_EQ(out.size, 0u);  // nothing to answer before the whole ClientHello
+  EXPECT_EQ(server.buffered_input_bytes(), hello.size() - 1);
+  SessionResult whole = server.receive(view.substr(view.size() - 1), plain, out);
+  EXPECT_EQ(whole.status, SessionStatus::want_input);
+  EXPECT_GT(out.size, 0u);  // the server's flight
+  EXPECT_EQ(server.buffered_input_bytes(), 0u);
+  EXPECT_EQ(server.server_name(), "b.test");
+  client.from_server.append(out.data, out.size);
+  ASSERT_TRUE(testing::handshake(client, server));
+  EXPECT_EQ(client.peer_common_name, "b.test");
+}
+
+TEST(TlsSession, NotTlsAtAllFails) {
+  Session server = open_session();
+  std::string out_bytes(4096, '\0');
+  OutputArea out{out_bytes.data(), 0, out_bytes.size()};
+  char plain[256];
+  SessionResult result = server.receive("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", plain, out);
+  EXPECT_EQ(result.status, SessionStatus::failed);
+  EXPECT_FALSE(server.failure_reason().empty());
+}
+
+TEST(TlsSession, CloseBeforeAnyByteSendsNothing) {
+  Session server = open_session();
+  std::string out_bytes(64, '\0');
+  OutputArea out{out_bytes.data(), 0, out_bytes.size()};
+  EXPECT_EQ(server.close(out).status, SessionStatus::done);
+  EXPECT_EQ(out.size, 0u);
+}
+
 TEST(TlsSession, OneByteAtATimeAndATinyOutputArea) {
   MemoryClient client(client_for("b.test"));
   Session server = open_session();
