@@ -64,9 +64,12 @@ std::string records(const std::string& message, std::size_t record_bytes = 16384
   return wire;
 }
 
+// The returned name points into copies that live until the next peek.
 ClientHello peek(const std::string& input) {
-  static std::string scratch;  // outlives the returned view
-  return peek_client_hello(input, scratch);
+  static std::string kept_input;
+  static std::string scratch;
+  kept_input = input;
+  return peek_client_hello(kept_input, scratch);
 }
 
 std::string wolfssl_client_hello(const std::string& name) {
