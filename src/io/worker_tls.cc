@@ -87,7 +87,11 @@ void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
         break;
     }
     if (connection.input_bytes == 0) {
-      flush_output(connection);  // handshake records
+      // Handshake records only: a connection that is done with its handshake
+      // and sends nothing yet holds no input chunk.
+      input_pool_.give_back(connection.input);
+      connection.input = nullptr;
+      flush_output(connection);
       return;
     }
     consume_input(connection, connection.input_view(), true);

@@ -1,7 +1,9 @@
 // Loading one certbot live/<name>/ directory: read, validate, build contexts.
 #include "credential.h"
 
-#include <wolfssl/openssl/evp.h>
+#include "key_match.h"
+
+#include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/hash.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -33,17 +36,32 @@ bool read_file(const std::string& path, std::string& contents, std::string& erro
   return true;
 }
 
-struct X509Deleter {
-  void operator()(WOLFSSL_X509* certificate) const { wolfSSL_X509_free(certificate); }
+// One certificate of a chain: its DER and wolfSSL's parse of it (which points
+// into the DER, so neither moves).
+class Certificate {
+ public:
+  explicit Certificate(std::vector<byte> der) : der_(std::move(der)) {
+    wc_InitDecodedCert(&decoded_, der_.data(), static_cast<word32>(der_.size()), nullptr);
+    parsed_ = wc_ParseCert(&decoded_, CERT_TYPE, NO_VERIFY, nullptr) == 0;
+  }
+  Certificate(const Certificate&) = delete;
+  Certificate& operator=(const Certificate&) = delete;
+  ~Certificate() { wc_FreeDecodedCert(&decoded_); }
+
+  bool parsed() const { return parsed_; }
+  DecodedCert& decoded() { return decoded_; }
+  const std::vector<byte>& der() const { return der_; }
+  std::string subject() const { return decoded_.subject; }
+
+ private:
+  std::vector<byte> der_;
+  DecodedCert decoded_{};
+  bool parsed_ = false;
 };
-struct KeyDeleter {
-  void operator()(WOLFSSL_EVP_PKEY* key) const { wolfSSL_EVP_PKEY_free(key); }
-};
-using X509Pointer = std::unique_ptr<WOLFSSL_X509, X509Deleter>;
-using KeyPointer = std::unique_ptr<WOLFSSL_EVP_PKEY, KeyDeleter>;
+using Chain = std::vector<std::unique_ptr<Certificate>>;
 
 // Every certificate in a PEM file, in file order.
-bool parse_chain(const std::string& pem, std::vector<X509Pointer>& chain, std::string& error) {
+bool parse_chain(const std::string& pem, Chain& chain, std::string& error) {
   std::size_t position = 0;
   while ((position = pem.find(pem_begin, position)) != std::string::npos) {
     std::size_t end = pem.find(pem_end, position);
@@ -52,90 +70,79 @@ bool parse_chain(const std::string& pem, std::vector<X509Pointer>& chain, std::s
       return false;
     }
     end += pem_end.size();
-    WOLFSSL_X509* certificate = wolfSSL_X509_load_certificate_buffer(
-        reinterpret_cast<const unsigned char*>(pem.data() + position),
-        static_cast<int>(end - position), WOLFSSL_FILETYPE_PEM);
-    if (certificate == nullptr) {
+    std::vector<byte> der(end - position);  // DER is shorter than its base64
+    int der_size = wc_CertPemToDer(reinterpret_cast<const unsigned char*>(pem.data() + position),
+                                   static_cast<int>(end - position), der.data(),
+                                   static_cast<int>(der.size()), CERT_TYPE);
+    if (der_size > 0) der.resize(static_cast<std::size_t>(der_size));
+    auto certificate = std::make_unique<Certificate>(std::move(der));
+    if (der_size <= 0 || !certificate->parsed()) {
       error = "certificate " + std::to_string(chain.size() + 1) + " is not valid PEM/DER";
       return false;
     }
-    chain.emplace_back(certificate);
+    chain.push_back(std::move(certificate));
     position = end;
   }
   if (chain.empty()) error = "no certificate in it";
   return !chain.empty();
 }
 
-std::string subject_of(WOLFSSL_X509* certificate) {
-  char line[256] = {};
-  wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(certificate), line, sizeof line);
-  return line;
+struct ContextDeleter {
+  void operator()(WOLFSSL_CTX* context) const { wolfSSL_CTX_free(context); }
+};
+
+// True when issuer's key made certificate's signature. Dates are not looked at:
+// the leaf's expiry is reported on its own.
+bool signed_by(const Certificate& certificate, const Certificate& issuer) {
+  std::unique_ptr<WOLFSSL_CTX, ContextDeleter> verifier(
+      wolfSSL_CTX_new(wolfSSLv23_client_method()));
+  if (verifier == nullptr ||
+      wolfSSL_CTX_load_verify_buffer_ex(
+          verifier.get(), issuer.der().data(), static_cast<long>(issuer.der().size()),
+          WOLFSSL_FILETYPE_ASN1, 0, WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY) != WOLFSSL_SUCCESS) {
+    return false;  // not a CA certificate
+  }
+  DecodedCert checked;
+  wc_InitDecodedCert(&checked, certificate.der().data(),
+                     static_cast<word32>(certificate.der().size()), nullptr);
+  int result = wc_ParseCert(&checked, CERT_TYPE, VERIFY_SKIP_DATE,
+                            wolfSSL_CTX_GetCertManager(verifier.get()));
+  wc_FreeDecodedCert(&checked);
+  return result == 0;
 }
 
 // Each certificate must be issued and signed by the next one (RFC 8446 4.4.2).
-bool check_chain_order(const std::vector<X509Pointer>& chain, std::string& error) {
+bool check_chain_order(Chain& chain, std::string& error) {
   for (std::size_t index = 0; index + 1 < chain.size(); ++index) {
-    WOLFSSL_X509* certificate = chain[index].get();
-    WOLFSSL_X509* issuer = chain[index + 1].get();
-    KeyPointer issuer_key(wolfSSL_X509_get_pubkey(issuer));
-    bool named = wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_issuer_name(certificate),
-                                       wolfSSL_X509_get_subject_name(issuer)) == 0;
-    bool signed_by =
-        issuer_key != nullptr && wolfSSL_X509_verify(certificate, issuer_key.get()) == 1;
-    if (!named || !signed_by) {
+    Certificate& certificate = *chain[index];
+    Certificate& issuer = *chain[index + 1];
+    bool named = std::memcmp(certificate.decoded().issuerHash, issuer.decoded().subjectHash,
+                             KEYID_SIZE) == 0;
+    if (!named || !signed_by(certificate, issuer)) {
       error = "chain out of order: certificate " + std::to_string(index + 1) + " (" +
-              subject_of(certificate) + ") is not signed by certificate " +
-              std::to_string(index + 2) + " (" + subject_of(issuer) + "); the leaf comes first";
+              certificate.subject() + ") is not signed by certificate " +
+              std::to_string(index + 2) + " (" + issuer.subject() + "); the leaf comes first";
       return false;
     }
   }
   return true;
 }
 
-bool not_after(WOLFSSL_X509* certificate, std::int64_t& unix_s, std::string& text) {
-  const WOLFSSL_ASN1_TIME* time = wolfSSL_X509_get_notAfter(certificate);
+bool not_after(DecodedCert& certificate, std::int64_t& unix_s, std::string& text) {
+  const byte* date = nullptr;
+  byte format = 0;
+  int length = 0;
   std::tm parts{};
-  if (time == nullptr || wolfSSL_ASN1_TIME_to_tm(time, &parts) != WOLFSSL_SUCCESS) return false;
+  if (wc_GetDateInfo(certificate.afterDate, certificate.afterDateLen, &date, &format, &length) !=
+          0 ||
+      wc_GetDateAsCalendarTime(date, length, format, &parts) != 0) {
+    return false;
+  }
   unix_s = timegm(&parts);
   char line[32];
   std::strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S UTC", &parts);
   text = line;
   return true;
-}
-
-struct DigestDeleter {
-  void operator()(WOLFSSL_EVP_MD_CTX* context) const { wolfSSL_EVP_MD_CTX_free(context); }
-};
-using DigestPointer = std::unique_ptr<WOLFSSL_EVP_MD_CTX, DigestDeleter>;
-
-// Signs with the private key and verifies with the certificate's public key.
-// wolfSSL_CTX_check_private_key alone is not enough: Debian's build accepts a
-// mismatched ECDSA key, and clients would then fail every handshake.
-bool key_matches(const std::string& key_pem, WOLFSSL_X509* leaf) {
-  std::vector<unsigned char> der(key_pem.size());
-  int der_size = wc_KeyPemToDer(reinterpret_cast<const unsigned char*>(key_pem.data()),
-                                static_cast<int>(key_pem.size()), der.data(),
-                                static_cast<int>(der.size()), nullptr);
-  const unsigned char* cursor = der.data();
-  KeyPointer private_key(der_size > 0 ? wolfSSL_d2i_AutoPrivateKey(nullptr, &cursor, der_size)
-                                      : nullptr);
-  std::fill(der.begin(), der.end(), 0);
-  KeyPointer public_key(wolfSSL_X509_get_pubkey(leaf));
-  if (private_key == nullptr || public_key == nullptr) return false;
-  const unsigned char message[] = "ringway checks that the key signs for the certificate";
-  unsigned char signature[1024];
-  std::size_t signature_size = sizeof signature;
-  DigestPointer sign(wolfSSL_EVP_MD_CTX_new());
-  DigestPointer verify(wolfSSL_EVP_MD_CTX_new());
-  return sign != nullptr && verify != nullptr &&
-         wolfSSL_EVP_DigestSignInit(sign.get(), nullptr, wolfSSL_EVP_sha256(), nullptr,
-                                    private_key.get()) == WOLFSSL_SUCCESS &&
-         wolfSSL_EVP_DigestSignUpdate(sign.get(), message, sizeof message) == WOLFSSL_SUCCESS &&
-         wolfSSL_EVP_DigestSignFinal(sign.get(), signature, &signature_size) == WOLFSSL_SUCCESS &&
-         wolfSSL_EVP_DigestVerifyInit(verify.get(), nullptr, wolfSSL_EVP_sha256(), nullptr,
-                                      public_key.get()) == WOLFSSL_SUCCESS &&
-         wolfSSL_EVP_DigestVerifyUpdate(verify.get(), message, sizeof message) == WOLFSSL_SUCCESS &&
-         wolfSSL_EVP_DigestVerifyFinal(verify.get(), signature, signature_size) == WOLFSSL_SUCCESS;
 }
 
 bool build_contexts(Credential& credential, const CredentialFiles& files, std::size_t sets,
@@ -204,30 +211,29 @@ std::shared_ptr<const Credential> load_credential(const std::string& directory,
     error = directory + ": " + why;
     return nullptr;
   };
-  std::vector<X509Pointer> chain;
+  Chain chain;
   if (!parse_chain(files.chain_pem, chain, reason)) return fail("fullchain.pem: " + reason);
   if (!check_chain_order(chain, reason)) return fail("fullchain.pem: " + reason);
 
+  DecodedCert& leaf = chain.front()->decoded();
   auto credential = std::make_shared<Credential>();
   credential->directory = directory;
   credential->files_digest = files.digest;
-  if (!not_after(chain.front().get(), credential->not_after_unix_s, credential->not_after_text)) {
+  if (!not_after(leaf, credential->not_after_unix_s, credential->not_after_text)) {
     return fail("fullchain.pem: the certificate has no readable expiry date");
   }
   if (credential->not_after_unix_s <= settings_now_unix_s(settings)) {
     return fail("certificate expired on " + credential->not_after_text);
   }
-  if (!key_matches(files.key_pem, chain.front().get())) {
-    return fail("privkey.pem does not match the certificate in fullchain.pem");
-  }
-  KeyPointer leaf_key(wolfSSL_X509_get_pubkey(chain.front().get()));
-  int key_type = leaf_key != nullptr ? wolfSSL_EVP_PKEY_base_id(leaf_key.get()) : 0;
-  if (key_type == EVP_PKEY_EC) {
+  if (leaf.keyOID == ECDSAk) {
     credential->key_type = KeyType::ecdsa;
-  } else if (key_type == EVP_PKEY_RSA) {
+  } else if (leaf.keyOID == RSAk) {
     credential->key_type = KeyType::rsa;
   } else {
     return fail("fullchain.pem: the certificate's key is neither ECDSA nor RSA");
+  }
+  if (!key_signs_for(files.key_pem, leaf)) {
+    return fail("privkey.pem does not match the certificate in fullchain.pem");
   }
   if (!build_contexts(*credential, files, std::max<std::size_t>(1, settings.context_sets),
                       reason)) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ringway/tls/certificate_store.h"
+#include "ringway/tls/client_hello.h"
 
 namespace ringway::tls {
 
@@ -56,5 +57,8 @@ std::int64_t settings_now_unix_s(const StoreSettings& settings);
 
 // A server context with ringway's TLS policy and callbacks, no certificate yet.
 WOLFSSL_CTX* new_server_context(std::string& error);
+// The per-session part of the policy, decided on the client's ClientHello (ALPN,
+// TLS 1.2 groups). False when wolfSSL could not allocate.
+bool prepare_server_session(WOLFSSL* ssl, const ClientHello& hello);
 
 }  // namespace ringway::tls

@@ -1,4 +1,4 @@
-// ringway's TLS policy, in one place: every server context is made here.
+// ringway's TLS policy, in one place: every server context and session is set up here.
 #include <mutex>
 
 #include "credential.h"
@@ -31,12 +31,11 @@ WOLFSSL_CTX* new_server_context(std::string& error) {
     error = "wolfSSL could not allocate a server context";
     return nullptr;
   }
+  // TLS 1.3 key shares; TLS 1.2's ECDHE curves are checked in prepare_server_session.
   int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1};
   bool ok = wolfSSL_CTX_SetMinVersion(context, WOLFSSL_TLSV1_2) == WOLFSSL_SUCCESS &&
             wolfSSL_CTX_set_cipher_list(context, cipher_list) == WOLFSSL_SUCCESS &&
-            wolfSSL_CTX_set_groups(context, groups, 2) == WOLFSSL_SUCCESS &&
-            // set_groups covers TLS 1.3 key shares; TLS 1.2's ECDHE curves need their own list.
-            wolfSSL_CTX_set1_curves_list(context, "X25519:P-256") == WOLFSSL_SUCCESS;
+            wolfSSL_CTX_set_groups(context, groups, 2) == WOLFSSL_SUCCESS;
   if (!ok) {
     wolfSSL_CTX_free(context);
     error = "wolfSSL refused ringway's TLS policy (versions, ciphers or groups)";
@@ -53,13 +52,27 @@ WOLFSSL_CTX* new_server_context(std::string& error) {
   // tests (the client saw messages out of order), so TLS 1.2 clients get full
   // handshakes and TLS 1.3 clients, nearly all of them, resume.
   wolfSSL_CTX_NoTicketTLSv12(context);
-  // I/O callbacks on the context as well as the session: wolfSSL_set_SSL_CTX
-  // (the SNI switch) copies a context's callbacks into the session.
+  // Every session made from the context starts with its I/O callbacks.
   wolfSSL_CTX_SetIORecv(context, callbacks::receive);
   wolfSSL_CTX_SetIOSend(context, callbacks::send);
-  wolfSSL_CTX_set_servername_callback(context, callbacks::server_name);
-  wolfSSL_CTX_set_alpn_select_cb(context, callbacks::alpn, nullptr);
   return context;
+}
+
+bool prepare_server_session(WOLFSSL* ssl, const ClientHello& hello) {
+  // A client that offers only h2 gets no ALPN answer and may still speak HTTP/1.1.
+  char http_1_1[] = "http/1.1";
+  if (wolfSSL_UseALPN(ssl, http_1_1, sizeof http_1_1 - 1, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) !=
+      WOLFSSL_SUCCESS) {
+    return false;
+  }
+  // wolfSSL's group list binds TLS 1.3 key shares only. A TLS 1.2 client that
+  // lists groups without X25519 or P-256 gets TLS 1.3 as this session's lowest
+  // version, so wolfSSL refuses it with an alert instead of picking another curve.
+  // (Setting TLS 1.3 suites only would not do: builds with the OpenSSL layer keep
+  // the TLS 1.2 suites then, as OpenSSL's set_cipher_list does.)
+  bool tls12_groups_refused =
+      !hello.offers_tls13 && hello.lists_groups && !hello.offers_x25519 && !hello.offers_p256;
+  return !tls12_groups_refused || wolfSSL_SetMinVersion(ssl, WOLFSSL_TLSV1_3) == WOLFSSL_SUCCESS;
 }
 
 }  // namespace ringway::tls

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <utility>
 
+#include "credential.h"
 #include "session_callbacks.h"
 
 namespace ringway::tls {
@@ -26,7 +27,6 @@ namespace {
 // One TLS record's worth of plaintext per wolfSSL_write, so a partial send can
 // report how much was taken (wolfSSL retries a refused record as a whole).
 constexpr std::size_t record_plaintext_bytes = 16384;
-constexpr std::string_view http_1_1 = "http/1.1";
 
 int clamp_to_int(std::size_t size) {
   return static_cast<int>(std::min<std::size_t>(size, INT_MAX));
@@ -53,23 +53,23 @@ class ThreadRandom {
 
 // Tells a client session which name (SNI, and checked against the certificate's
 // names) or address (checked against its IP entries: RFC 6066 keeps addresses
-// out of SNI) it is connecting to.
+// out of SNI) it is connecting to. wolfSSL checks both the same way: the text
+// against the certificate's names, IP entries included (WOLFSSL_IP_ALT_NAME).
 bool expect_peer(WOLFSSL* ssl, const std::string& host) {
   in_addr ipv4{};
   in6_addr ipv6{};
   if (inet_pton(AF_INET, host.c_str(), &ipv4) == 1) {
-    return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), host.c_str()) ==
-           WOLFSSL_SUCCESS;
+    return wolfSSL_check_domain_name(ssl, host.c_str()) == WOLFSSL_SUCCESS;
   }
   if (inet_pton(AF_INET6, host.c_str(), &ipv6) == 1) {
-    // wolfSSL 5.5 compares text, and writes a certificate's IPv6 entries as eight
-    // groups of four upper-case hex digits: "::1" must be spelled the same way.
+    // wolfSSL 5.5 writes a certificate's IPv6 entries as eight groups of four
+    // upper-case hex digits: "::1" must be spelled the same way.
     char text[40];
     for (std::size_t group = 0; group < 8; ++group) {
       std::snprintf(text + group * 5, sizeof text - group * 5, "%02X%02X%s",
                     ipv6.s6_addr[2 * group], ipv6.s6_addr[2 * group + 1], group < 7 ? ":" : "");
     }
-    return wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), text) == WOLFSSL_SUCCESS;
+    return wolfSSL_check_domain_name(ssl, text) == WOLFSSL_SUCCESS;
   }
   return wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host.data(),
                         static_cast<std::uint16_t>(host.size())) == WOLFSSL_SUCCESS &&
@@ -86,8 +86,6 @@ struct SessionAccess {
     return session.take_input(buffer, size);
   }
   static OutputArea* out(Session& session) { return session.out_; }
-  static const CertificateStore& store(Session& session) { return *session.store_; }
-  static std::size_t set(Session& session) { return session.set_; }
   static const TicketKeys& keys(Session& session) { return *session.ticket_keys_; }
 };
 
@@ -108,40 +106,6 @@ int send(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
   std::memcpy(out->data + out->size, buffer, bytes);
   out->size += bytes;
   return static_cast<int>(bytes);
-}
-
-int server_name(WOLFSSL* ssl, int* /*alert*/, void* /*argument*/) {
-  Session* session = SessionAccess::of(ssl);
-  void* name = nullptr;
-  std::uint16_t size = wolfSSL_SNI_GetRequest(ssl, WOLFSSL_SNI_HOST_NAME, &name);
-  std::string_view server_name(static_cast<const char*>(name), name != nullptr ? size : 0);
-  WOLFSSL_CTX* context =
-      SessionAccess::store(*session).find(server_name, SessionAccess::set(*session));
-  if (context != nullptr && context != wolfSSL_get_SSL_CTX(ssl)) {
-    wolfSSL_set_SSL_CTX(ssl, context);
-    // The switch may reset the I/O contexts; this call is still ours.
-    wolfSSL_SetIOReadCtx(ssl, session);
-    wolfSSL_SetIOWriteCtx(ssl, session);
-  }
-  return 0;  // SSL_TLSEXT_ERR_OK: an unknown name gets the default site, not an alert
-}
-
-int alpn(WOLFSSL* /*ssl*/, const unsigned char** out, unsigned char* out_size,
-         const unsigned char* in, unsigned int in_size, void* /*argument*/) {
-  // in is the client's list: one length byte, then the name, repeated.
-  for (unsigned int position = 0; position < in_size;) {
-    unsigned int size = in[position];
-    if (position + 1 + size > in_size) break;
-    std::string_view name(reinterpret_cast<const char*>(in + position + 1), size);
-    if (name == http_1_1) {
-      *out = in + position + 1;
-      *out_size = static_cast<unsigned char>(size);
-      return 0;  // SSL_TLSEXT_ERR_OK
-    }
-    position += 1 + size;
-  }
-  // A client that offers only h2 gets no ALPN answer and may still speak HTTP/1.1.
-  return noack_return;
 }
 
 int ticket(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
@@ -190,6 +154,7 @@ Session& Session::operator=(Session&& other) noexcept {
   store_ = std::move(other.store_);
   ticket_keys_ = std::move(other.ticket_keys_);
   set_ = other.set_;
+  server_name_ = std::move(other.server_name_);
   client_context_ = std::move(other.client_context_);
   client_ = std::exchange(other.client_, false);
   pending_ = std::move(other.pending_);
@@ -209,13 +174,9 @@ Session::~Session() {
 bool Session::open_server(std::shared_ptr<const CertificateStore> store, std::size_t set,
                           std::shared_ptr<const TicketKeys> keys) {
   reset();
-  if (store == nullptr || keys == nullptr) return false;
-  WOLFSSL_CTX* context = store->default_context(set);
-  if (context == nullptr) return false;
-  ssl_ = wolfSSL_new(context);
-  if (ssl_ == nullptr) return false;
-  wolfSSL_SSLSetIORecv(ssl_, callbacks::receive);
-  wolfSSL_SSLSetIOSend(ssl_, callbacks::send);
+  if (store == nullptr || keys == nullptr || store->default_context(set) == nullptr) return false;
+  // The WOLFSSL comes with the ClientHello (start_server_handshake): a connection
+  // that has sent nothing yet holds no TLS state.
   store_ = std::move(store);
   ticket_keys_ = std::move(keys);
   set_ = set;
@@ -244,6 +205,7 @@ void Session::reset() {
   ssl_ = nullptr;
   store_.reset();
   ticket_keys_.reset();
+  server_name_.clear();
   client_context_.reset();
   client_ = false;
   pending_.reset();
@@ -255,6 +217,7 @@ void Session::reset() {
 void Session::bind(std::string_view ciphertext, OutputArea* out) {
   borrowed_ = ciphertext;
   out_ = out;
+  if (ssl_ == nullptr) return;  // a server session before its ClientHello
   wolfSSL_SetIOReadCtx(ssl_, this);
   wolfSSL_SetIOWriteCtx(ssl_, this);
 }
@@ -283,10 +246,12 @@ void Session::keep_unconsumed() {
     return;
   }
   if (total > pending_capacity_) {
-    auto grown = std::make_unique<char[]>(total);
+    // Doubling: a ClientHello trickling in a byte at a time is copied O(n) times, not O(n^2).
+    std::size_t capacity = std::max<std::size_t>(total, 2 * std::size_t{pending_capacity_});
+    auto grown = std::make_unique<char[]>(capacity);
     if (kept > 0) std::memcpy(grown.get(), pending_.get() + pending_offset_, kept);
     pending_ = std::move(grown);
-    pending_capacity_ = static_cast<std::uint32_t>(total);
+    pending_capacity_ = static_cast<std::uint32_t>(capacity);
   } else if (pending_offset_ > 0 && kept > 0) {
     std::memmove(pending_.get(), pending_.get() + pending_offset_, kept);
   }
@@ -349,12 +314,41 @@ SessionResult Session::advance(std::span<char> plaintext) {
   return result;
 }
 
+bool Session::start_server_handshake() {
+  if (pending_offset_ < pending_bytes_ && !borrowed_.empty()) keep_unconsumed();
+  std::string_view received =
+      pending_offset_ < pending_bytes_
+          ? std::string_view(pending_.get() + pending_offset_, pending_bytes_ - pending_offset_)
+          : borrowed_;
+  std::string joined;  // used only by a ClientHello split over several records
+  ClientHello hello = peek_client_hello(received, joined);
+  if (hello.status == ClientHelloStatus::partial) return false;
+  // An invalid hello goes to wolfSSL on the default site, which answers it with an alert.
+  WOLFSSL* ssl = wolfSSL_new(store_->find(hello.server_name, set_));
+  if (ssl == nullptr || !prepare_server_session(ssl, hello)) {
+    if (ssl != nullptr) wolfSSL_free(ssl);
+    failed_ = true;
+    failure_reason_ = "no memory for a TLS session";
+    return false;
+  }
+  ssl_ = ssl;
+  server_name_.assign(hello.server_name);
+  wolfSSL_SetIOReadCtx(ssl_, this);
+  wolfSSL_SetIOWriteCtx(ssl_, this);
+  return true;
+}
+
 SessionResult Session::receive(std::string_view ciphertext, std::span<char> plaintext,
                                OutputArea& out) {
-  assert(ssl_ != nullptr && !plaintext.empty());
+  assert(is_open() && !plaintext.empty());
   if (failed_) return {SessionStatus::failed};
   bind(ciphertext, &out);
-  SessionResult result = advance(plaintext);
+  SessionResult result;  // want_input while a server's ClientHello is still coming
+  if (ssl_ != nullptr || start_server_handshake()) {
+    result = advance(plaintext);
+  } else if (failed_) {
+    result.status = SessionStatus::failed;
+  }
   keep_unconsumed();
   out_ = nullptr;
   return result;
@@ -382,8 +376,9 @@ SessionResult Session::send(std::string_view plaintext, OutputArea& out) {
 }
 
 SessionResult Session::close(OutputArea& out) {
-  assert(ssl_ != nullptr);
+  assert(is_open());
   if (failed_) return {SessionStatus::failed};
+  if (ssl_ == nullptr) return {SessionStatus::done};  // no ClientHello yet: nothing to close
   bind({}, &out);
   int result = wolfSSL_shutdown(ssl_);
   out_ = nullptr;
@@ -395,21 +390,12 @@ SessionResult Session::close(OutputArea& out) {
   return fail(result);
 }
 
-std::string_view Session::server_name() const {
-  if (ssl_ == nullptr) return {};
-  void* name = nullptr;
-  std::uint16_t size = wolfSSL_SNI_GetRequest(ssl_, WOLFSSL_SNI_HOST_NAME, &name);
-  return name != nullptr ? std::string_view(static_cast<const char*>(name), size)
-                         : std::string_view();
-}
-
 std::string_view Session::alpn() const {
   if (ssl_ == nullptr) return {};
-  const unsigned char* name = nullptr;
-  unsigned int size = 0;
-  wolfSSL_get0_alpn_selected(ssl_, &name, &size);
-  return name != nullptr ? std::string_view(reinterpret_cast<const char*>(name), size)
-                         : std::string_view();
+  char* name = nullptr;
+  word16 size = 0;
+  if (wolfSSL_ALPN_GetProtocol(ssl_, &name, &size) != WOLFSSL_SUCCESS || name == nullptr) return {};
+  return {name, size};
 }
 
 std::string_view Session::protocol_version() const {

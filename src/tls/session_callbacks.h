@@ -11,9 +11,6 @@ namespace ringway::tls::callbacks {
 
 int receive(WOLFSSL* ssl, char* buffer, int size, void* context);
 int send(WOLFSSL* ssl, char* buffer, int size, void* context);
-int server_name(WOLFSSL* ssl, int* alert, void* argument);
-int alpn(WOLFSSL* ssl, const unsigned char** out, unsigned char* out_size, const unsigned char* in,
-         unsigned int in_size, void* argument);
 int ticket(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
            unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ],
            int encrypt, unsigned char* ticket, int ticket_size, int* out_size, void* argument);

@@ -22,6 +22,15 @@ int client_send(WOLFSSL* /*ssl*/, char* buffer, int size, void* context) {
   return size;
 }
 
+// wolfSSL calls it for the leaf certificate even without verification
+// (WOLFSSL_ALWAYS_VERIFY_CB, in both builds); domain is the leaf's CN.
+int record_leaf(int preverify, WOLFSSL_X509_STORE_CTX* store) {
+  if (store->error_depth == 0 && store->domain != nullptr) {
+    static_cast<MemoryClient*>(store->userCtx)->peer_common_name = store->domain;
+  }
+  return preverify;
+}
+
 WOLFSSL_METHOD* method_for(ClientOptions::Version version) {
   switch (version) {
     case ClientOptions::Version::tls13:
@@ -55,16 +64,17 @@ MemoryClient::MemoryClient(const ClientOptions& options) {
     wolfSSL_CTX_set_cipher_list(context_, options.cipher_list.c_str());
   }
   if (options.root_pem.empty()) {
-    wolfSSL_CTX_set_verify(context_, WOLFSSL_VERIFY_NONE, nullptr);
+    wolfSSL_CTX_set_verify(context_, WOLFSSL_VERIFY_NONE, record_leaf);
   } else {
     wolfSSL_CTX_load_verify_locations(context_, options.root_pem.c_str(), nullptr);
-    wolfSSL_CTX_set_verify(context_, WOLFSSL_VERIFY_PEER, nullptr);
+    wolfSSL_CTX_set_verify(context_, WOLFSSL_VERIFY_PEER, record_leaf);
   }
   wolfSSL_CTX_SetIORecv(context_, client_receive);
   wolfSSL_CTX_SetIOSend(context_, client_send);
   ssl_ = wolfSSL_new(context_);
   wolfSSL_SetIOReadCtx(ssl_, this);
   wolfSSL_SetIOWriteCtx(ssl_, this);
+  wolfSSL_SetCertCbCtx(ssl_, this);
   if (!options.server_name.empty()) {
     wolfSSL_UseSNI(ssl_, WOLFSSL_SNI_HOST_NAME, options.server_name.data(),
                    static_cast<unsigned short>(options.server_name.size()));
@@ -106,15 +116,6 @@ std::string MemoryClient::read() {
     text.append(buffer, static_cast<std::size_t>(bytes));
   }
   return text;
-}
-
-std::string MemoryClient::peer_subject() {
-  WOLFSSL_X509* certificate = wolfSSL_get_peer_certificate(ssl_);
-  if (certificate == nullptr) return {};
-  char line[256] = {};
-  wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(certificate), line, sizeof line);
-  wolfSSL_X509_free(certificate);
-  return line;
 }
 
 SessionStatus feed(Session& session, std::string_view input, std::string& plaintext,

@@ -37,10 +37,10 @@ class MemoryClient {
   // Reads whatever plaintext the queued ciphertext holds.
   std::string read();
   WOLFSSL* ssl() { return ssl_; }
-  std::string peer_subject();
 
-  std::string to_server;    // ciphertext the client sent
-  std::string from_server;  // ciphertext for the client to read
+  std::string to_server;         // ciphertext the client sent
+  std::string from_server;       // ciphertext for the client to read
+  std::string peer_common_name;  // the CN of the server's certificate, once it came
 
  private:
   WOLFSSL_CTX* context_ = nullptr;

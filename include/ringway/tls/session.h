@@ -63,7 +63,8 @@ class Session {
 
   // Starts a server handshake on context set `set` (the worker's index) of store.
   // The session keeps store and keys alive until reset(). False when the store
-  // serves no site or wolfSSL cannot allocate a session.
+  // serves no site. wolfSSL's session is made when the ClientHello is in, on the
+  // context of the site its SNI names.
   bool open_server(std::shared_ptr<const CertificateStore> store, std::size_t set,
                    std::shared_ptr<const TicketKeys> keys);
   // Starts a client handshake to `host`: a DNS name is sent as SNI and must be
@@ -73,7 +74,7 @@ class Session {
   bool open_client(std::shared_ptr<const ClientContext> context, const std::string& host);
   // Frees everything; the object can be opened again (connection slots are reused).
   void reset();
-  bool is_open() const { return ssl_ != nullptr; }
+  bool is_open() const { return ssl_ != nullptr || store_ != nullptr; }
 
   // Ciphertext in, plaintext out; handshake records go to out. ciphertext is
   // borrowed for this call only. With an empty ciphertext, it goes on with what
@@ -90,7 +91,7 @@ class Session {
   std::size_t buffered_input_bytes() const { return pending_bytes_ - pending_offset_; }
 
   // For logs; empty until known.
-  std::string_view server_name() const;       // server side: SNI as the client sent it
+  std::string_view server_name() const { return server_name_; }  // server side: SNI as sent
   std::string_view alpn() const;              // negotiated protocol, e.g. "http/1.1"
   std::string_view protocol_version() const;  // "TLSv1.3", "TLSv1.2"
   std::string_view cipher() const;            // e.g. "TLS13-AES128-GCM-SHA256"
@@ -101,6 +102,9 @@ class Session {
  private:
   friend struct SessionAccess;  // the wolfSSL callbacks (session.cc)
 
+  // Server side: creates the WOLFSSL once the whole ClientHello is in, on the
+  // context of the site its SNI names; false while it is incomplete or when that failed.
+  bool start_server_handshake();
   SessionResult advance(std::span<char> plaintext);
   SessionResult fail(int wolfssl_result);
   void bind(std::string_view ciphertext, OutputArea* out);
@@ -111,6 +115,7 @@ class Session {
   std::shared_ptr<const CertificateStore> store_;
   std::shared_ptr<const TicketKeys> ticket_keys_;
   std::size_t set_ = 0;
+  std::string server_name_;                              // server side: SNI from the ClientHello
   std::shared_ptr<const ClientContext> client_context_;  // set on the client side only
 
   // Set only during a call: the borrowed ciphertext and the caller's output.
