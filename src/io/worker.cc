@@ -60,6 +60,7 @@ Worker::Worker(WorkerSettings settings)
   acme_peer_route_ = routes.acme_peer;
   idle_upstreams_.resize(routes_.size());
   next_address_.assign(routes_.size(), 0);
+  upstream_error_logs_.assign(routes_.size(), log::RateLimit());
   failing_over_.assign(routes_.size(), false);
   settings_.upstream_tls.resize(routes_.size());
   for (std::size_t route = 0; route < routes_.size(); ++route) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 
 #include "ringway/http/request_rewriter.h"
 #include "ringway/http/response_parser.h"
@@ -21,6 +22,13 @@ namespace ringway::io {
 namespace {
 
 using Stage = Relay::Stage;
+
+// " (N more like it in the last second)" after a rate-limited line, or nothing.
+std::string suppressed_note(log::RateLimit& limit) {
+  std::uint64_t count = limit.take_suppressed();
+  if (count == 0) return {};
+  return " (" + std::to_string(count) + " more upstream errors since the last line)";
+}
 using Role = Relay::Role;
 
 // RFC 9110 9.2.2: repeating these has the effect of sending them once.
@@ -232,8 +240,10 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   std::uint64_t generation = 0;
   if (free_head_ >= connections_.size()) return nullptr;
   if (!upstream_address(route_index, attempt, address, address_length, generation)) {
-    if (attempt == 0) {
-      log::write_line(log::Level::error, "upstream %s: no address yet", target.authority.c_str());
+    log::RateLimit& limit = upstream_error_logs_[route_index];
+    if (attempt == 0 && limit.allow(now_ms_)) {
+      log::write_line(log::Level::error, "upstream %s: no address yet%s", target.authority.c_str(),
+                      suppressed_note(limit).c_str());
     }
     return nullptr;
   }
@@ -287,10 +297,13 @@ void Worker::on_connect(Connection& upstream, const io_uring_cqe& completion) {
 
 // Tries the upstream's next address, then the site's fallback; 502 once all failed.
 void Worker::connect_failed(Connection& upstream, std::string_view reason) {
-  log::write_line(log::Level::error, "upstream %s: connect %s: %.*s",
-                  routes_[upstream.relay.route].upstream->authority.c_str(),
-                  dns::format_address(upstream.upstream_address).c_str(),
-                  static_cast<int>(reason.size()), reason.data());
+  log::RateLimit& limit = upstream_error_logs_[upstream.relay.route];
+  if (limit.allow(now_ms_)) {
+    log::write_line(log::Level::error, "upstream %s: connect %s: %.*s%s",
+                    routes_[upstream.relay.route].upstream->authority.c_str(),
+                    dns::format_address(upstream.upstream_address).c_str(),
+                    static_cast<int>(reason.size()), reason.data(), suppressed_note(limit).c_str());
+  }
   Connection* client = peer_of(upstream);
   std::uint32_t route = upstream.relay.route;
   std::uint32_t next_attempt = upstream.relay.attempt + 1;

@@ -1115,17 +1115,38 @@ class ProxyFailures(ProxyCase):
 
     def test_backend_down_502_quickly(self):
         mk = marker()
+        first_off = None
         for method in ("GET", "HEAD", "GET"):
             with self.subTest(method=method):
                 r, elapsed, off = self.timed("down.test", f"/x?{mk}", method)
+                first_off = off if first_off is None else first_off
                 self.assertEqual(r.status, 502, r)
                 self.assertLess(elapsed, 1.0, "502 was not quick")
                 if method == "GET":
                     self.assertGreater(len(r.body), 0, "502 without a short body")
-                self.assertTrue(poll(lambda: str(self.down_port) in self.stderr_since(off), 2),
-                                f"no log line naming the upstream: {self.stderr_since(off)!r}")
+        self.assertTrue(poll(lambda: str(self.down_port) in self.stderr_since(first_off), 2),
+                        f"no log line naming the upstream: {self.stderr_since(first_off)!r}")
         ms = self.access_lines(mk, 3)
         self.assertEqual([m.group("status") for m in ms], ["502"] * 3)
+
+    def test_backend_down_errors_are_logged_once_a_second(self):
+        time.sleep(1.1)  # out of any earlier test's second
+        off = len(self.rw.stderr_text())
+        for i in range(20):
+            r = self.get("down.test", f"/flood{i}")
+            self.assertEqual(r.status, 502, r)
+        time.sleep(1.1)
+        r = self.get("down.test", "/after")
+        self.assertEqual(r.status, 502, r)
+
+        def connect_lines():
+            return [line for line in self.stderr_since(off).splitlines()
+                    if f":{self.down_port}" in line and "connect" in line]
+        self.assertTrue(poll(lambda: len(connect_lines()) >= 2, 2), connect_lines())
+        lines = connect_lines()
+        # 21 refusals in about 1.2 s: the first line at once, then one a second with the count.
+        self.assertLessEqual(len(lines), 3, lines)
+        self.assertIn("more upstream errors since the last line", lines[-1])
 
     def test_slow_backend_504_after_upstream_response(self):
         mk = marker()

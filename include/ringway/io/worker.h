@@ -21,6 +21,7 @@
 #include "ringway/io/connection.h"
 #include "ringway/io/ring.h"
 #include "ringway/io/timer_wheel.h"
+#include "ringway/log/rate_limit.h"
 #include "ringway/proxy/site_router.h"
 #include "ringway/proxy/upstream_routes.h"
 #include "ringway/tls/certificate_store.h"
@@ -217,7 +218,8 @@ class Worker {
   std::vector<std::vector<IdleUpstream>> idle_upstreams_;
   std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per route
   std::vector<std::uint32_t> next_address_;  // per route: spreads new connections over addresses
-  std::vector<bool> failing_over_;           // per route: its requests go to its fallback
+  std::vector<log::RateLimit> upstream_error_logs_;  // per route: connect errors, once a second
+  std::vector<bool> failing_over_;                   // per route: its requests go to its fallback
 
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;
