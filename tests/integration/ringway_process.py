@@ -58,8 +58,14 @@ def _can_bind(family, host, port, sotype=socket.SOCK_STREAM):
         s.close()
 
 
+# Ports handed out by this process: a port is free until its server binds it, so two
+# calls before that could otherwise get the same one (pebble and its DNS server did).
+_handed_out = set()
+
+
 def free_port(ipv6=False, udp=False):
-    """A TCP port free on 127.0.0.1 (and on ::1 and the wildcards when ipv6=True).
+    """A TCP port free on 127.0.0.1 (and on ::1 and the wildcards when ipv6=True), never one
+    this process was given before.
 
     With udp=True the port is also free for UDP on 127.0.0.1 (for DNS servers)."""
     for _ in range(200):
@@ -76,6 +82,9 @@ def free_port(ipv6=False, udp=False):
             continue
         if udp and not _can_bind(socket.AF_INET, "127.0.0.1", port, socket.SOCK_DGRAM):
             continue
+        if port in _handed_out:
+            continue
+        _handed_out.add(port)
         return port
     raise AssertionError("could not find a free port in 200 tries")
 
