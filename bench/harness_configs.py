@@ -21,13 +21,14 @@ def server_command(kind, directory, config_text, ringway=None):
     return [str(ringway), "run", "--config", str(path)]
 
 
-def ringway_config_text(port, acme_webroot, tls=None, tls_port=0, http="", site="", tail=""):
+def ringway_config_text(port, acme_webroot, tls=None, tls_port=0, http="", site="", tail="",
+                        https=""):
     """ringway with one worker, access log off, its plain port redirecting; with `tls`, an
     HTTPS port and one site for localhost whose settings are `site`. `http` goes into [http],
-    `tail` (whole tables) before [log]."""
+    `https` into [https], `tail` (whole tables) before [log]."""
     https = "" if tls is None else f"""[https]
 listen = ["{LISTEN_ADDRESS}:{tls_port}"]
-[[site]]
+{https}[[site]]
 hosts = ["{REQUEST_HOST}"]
 certificate = "{tls.live_directory}"
 {site}"""

@@ -152,6 +152,7 @@ void read_https(TableReader& reader, Config& config) {
   if (const auto* host = take_string(reader, "default_host")) {
     config.https.default_host = host->get();
   }
+  read_boolean(reader, "session_tickets", config.https.session_tickets);
 }
 
 void read_sites(TableReader& root, Config& config) {

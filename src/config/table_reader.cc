@@ -41,6 +41,14 @@ const toml::value<std::string>* take_string(TableReader& reader, std::string_vie
   return text;
 }
 
+void read_boolean(TableReader& reader, std::string_view key, bool& target) {
+  const toml::node* node = reader.take(key);
+  if (node == nullptr) return;
+  const toml::value<bool>* value = node->as_boolean();
+  if (value == nullptr) return reader.wrong_type(*node, key, "true or false");
+  target = value->get();
+}
+
 void read_duration(TableReader& reader, std::string_view key, std::uint32_t& target_ms) {
   const toml::node* node = reader.take(key);
   if (node == nullptr) return;

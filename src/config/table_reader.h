@@ -99,6 +99,8 @@ class TableReader {
 
 // The string at `key`, or nullptr when absent or not a string (then reported).
 const toml::value<std::string>* take_string(TableReader& reader, std::string_view key);
+// Sets target from the boolean at `key`; absent leaves it, another type is reported.
+void read_boolean(TableReader& reader, std::string_view key, bool& target);
 
 template <typename Number>
 void read_integer(TableReader& reader, std::string_view key, std::int64_t min, std::int64_t max,

@@ -13,6 +13,7 @@ TlsState::TlsState(const config::Config& config, std::size_t worker_count) {
     settings_.sites.push_back(std::move(entry));
   }
   settings_.default_host = config.https.default_host;
+  settings_.session_tickets = config.https.session_tickets;
   settings_.context_sets = worker_count;
   keys_ = tls::TicketKeys::generate();
   if (!keys_) log::write_line(log::Level::error, "tls: no randomness for session ticket keys");

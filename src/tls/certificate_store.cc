@@ -41,7 +41,9 @@ BuildResult CertificateStore::build(const StoreSettings& settings,
   BuildResult result;
   std::shared_ptr<CertificateStore> store(new CertificateStore());
   store->context_sets_ = std::max<std::size_t>(1, settings.context_sets);
-  bool reuse = previous != nullptr && previous->context_sets_ == store->context_sets_;
+  store->session_tickets_ = settings.session_tickets;
+  bool reuse = previous != nullptr && previous->context_sets_ == store->context_sets_ &&
+               previous->session_tickets_ == store->session_tickets_;
   auto report = [&](MessageLevel level, const SiteSettings& site, std::string text) {
     result.messages.push_back({level, site.name, std::move(text)});
   };

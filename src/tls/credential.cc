@@ -145,10 +145,10 @@ bool not_after(DecodedCert& certificate, std::int64_t& unix_s, std::string& text
   return true;
 }
 
-bool build_contexts(Credential& credential, const CredentialFiles& files, std::size_t sets,
-                    std::string& error) {
-  for (std::size_t set = 0; set < sets; ++set) {
-    WOLFSSL_CTX* context = new_server_context(error);
+bool build_contexts(Credential& credential, const CredentialFiles& files,
+                    const StoreSettings& settings, std::string& error) {
+  for (std::size_t set = 0; set < std::max<std::size_t>(1, settings.context_sets); ++set) {
+    WOLFSSL_CTX* context = new_server_context(settings.session_tickets, error);
     if (context == nullptr) return false;
     credential.contexts.push_back(context);
     if (wolfSSL_CTX_use_certificate_chain_buffer(
@@ -235,8 +235,7 @@ std::shared_ptr<const Credential> load_credential(const std::string& directory,
   if (!key_signs_for(files.key_pem, leaf)) {
     return fail("privkey.pem does not match the certificate in fullchain.pem");
   }
-  if (!build_contexts(*credential, files, std::max<std::size_t>(1, settings.context_sets),
-                      reason)) {
+  if (!build_contexts(*credential, files, settings, reason)) {
     return fail(reason);
   }
   warning = expiry_warning(*credential, settings);

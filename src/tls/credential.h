@@ -55,8 +55,9 @@ std::shared_ptr<const Credential> load_credential(const std::string& directory,
 std::string expiry_warning(const Credential& credential, const StoreSettings& settings);
 std::int64_t settings_now_unix_s(const StoreSettings& settings);
 
-// A server context with ringway's TLS policy and callbacks, no certificate yet.
-WOLFSSL_CTX* new_server_context(std::string& error);
+// A server context with ringway's TLS policy and callbacks, no certificate yet;
+// with session_tickets false it issues no TLS 1.3 tickets.
+WOLFSSL_CTX* new_server_context(bool session_tickets, std::string& error);
 // The per-session part of the policy, decided on the client's ClientHello (ALPN,
 // TLS 1.2 groups). False when wolfSSL could not allocate.
 bool prepare_server_session(WOLFSSL* ssl, const ClientHello& hello);

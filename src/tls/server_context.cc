@@ -24,7 +24,7 @@ void initialize_library() {
 
 }  // namespace
 
-WOLFSSL_CTX* new_server_context(std::string& error) {
+WOLFSSL_CTX* new_server_context(bool session_tickets, std::string& error) {
   initialize_library();
   WOLFSSL_CTX* context = wolfSSL_CTX_new(wolfSSLv23_server_method());
   if (context == nullptr) {
@@ -52,6 +52,7 @@ WOLFSSL_CTX* new_server_context(std::string& error) {
   // tests (the client saw messages out of order), so TLS 1.2 clients get full
   // handshakes and TLS 1.3 clients, nearly all of them, resume.
   wolfSSL_CTX_NoTicketTLSv12(context);
+  if (!session_tickets) wolfSSL_CTX_no_ticket_TLSv13(context);
   // Every session made from the context starts with its I/O callbacks.
   wolfSSL_CTX_SetIORecv(context, callbacks::receive);
   wolfSSL_CTX_SetIOSend(context, callbacks::send);

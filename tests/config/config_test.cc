@@ -473,6 +473,7 @@ TEST(ParseConfig, HttpsAndSites) {
   const Config& config = result.config;
   ASSERT_EQ(config.https.listen.size(), 1u);
   EXPECT_EQ(config.https.default_host, "b.test");
+  EXPECT_TRUE(config.https.session_tickets);
   ASSERT_EQ(config.sites.size(), 2u);
   EXPECT_EQ(config.sites[0].hosts, (std::vector<std::string>{"a.test", "*.a.test"}));
   EXPECT_EQ(config.sites[0].certificates, std::vector<std::string>{"/etc/letsencrypt/live/a.test"});
@@ -490,6 +491,20 @@ TEST(ParseConfig, HttpsAndSites) {
   EXPECT_EQ(upstream.authority, "opam_live:8080");
   EXPECT_EQ(config.sites[1].upstream_host, UpstreamHost::upstream);
   EXPECT_EQ(config.sites[1].request_body_bytes_max, 1024u);
+}
+
+TEST(ParseConfig, SessionTicketsSwitch) {
+  std::string base =
+      "[http]\nlisten = [\"127.0.0.1:8080\"]\nacme_webroot = \"/w\"\n"
+      "[https]\nlisten = [\"127.0.0.1:8443\"]\nsession_tickets = ";
+  std::string site = "\n[[site]]\nhosts = \"a.test\"\ncertificate = \"/c\"\n";
+  LoadResult off = parse_config(base + "false" + site, "test.toml");
+  ASSERT_TRUE(off.ok) << testing::PrintToString(off.errors);
+  EXPECT_FALSE(off.config.https.session_tickets);
+  LoadResult wrong = parse_config(base + "\"no\"" + site, "test.toml");
+  EXPECT_FALSE(wrong.ok);
+  EXPECT_NE(testing::PrintToString(wrong.errors).find("session_tickets"), std::string::npos)
+      << testing::PrintToString(wrong.errors);
 }
 
 TEST(ParseConfig, UpstreamUrls) {

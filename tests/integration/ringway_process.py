@@ -131,10 +131,11 @@ def toml_value(v):
 def make_config(listen, webroot, *, workers=1, redirect_port=None, request_head="10s",
                 keepalive="75s", shutdown="10s", connections_per_worker=16384,
                 request_head_bytes=16384, header_count=64, access="off", log_format="combined",
-                https_listen=None, default_host=None, sites=None):
+                https_listen=None, default_host=None, session_tickets=None, sites=None):
     """The TOML text of a complete ringway config, every key from the spec set.
 
-    https_listen (list of addresses) adds an [https] table (with default_host when given);
+    https_listen (list of addresses) adds an [https] table (with default_host and
+    session_tickets when given);
     sites is a list of dicts, one [[site]] each, keys as in the config file (hosts,
     certificate or certificates, status, hsts)."""
     lines = [f"workers = {toml_value(workers)}", "", "[http]",
@@ -157,6 +158,8 @@ def make_config(listen, webroot, *, workers=1, redirect_port=None, request_head=
         lines += ["[https]", f"listen = {toml_value(list(https_listen))}"]
         if default_host is not None:
             lines.append(f"default_host = {toml_value(default_host)}")
+        if session_tickets is not None:
+            lines.append(f"session_tickets = {toml_value(session_tickets)}")
         lines.append("")
     for site in sites or ():
         lines.append("[[site]]")

@@ -107,6 +107,7 @@ class TlsSites(RingwayCase):
     """Builds the CA, the four sites' lineages and one ringway for the whole class."""
 
     DEFAULT_HOST = "b.test"
+    SESSION_TICKETS = None  # the config's default (on)
 
     @classmethod
     def setUpClass(cls):
@@ -135,6 +136,8 @@ class TlsSites(RingwayCase):
             dict(hosts=["d.test"], certificates=[lineages["D"].live, lineages["Drsa"].live]),
         ]
         kw = {} if cls.DEFAULT_HOST is None else {"default_host": cls.DEFAULT_HOST}
+        if cls.SESSION_TICKETS is not None:
+            kw["session_tickets"] = cls.SESSION_TICKETS
         cls.inst = start_instance(sites=sites, tmp_parent=cls.tmp,
                                   request_head=f"{REQUEST_HEAD_S}s", **kw)
         cls.addClassCleanup(stop_instance, cls.inst)
@@ -559,6 +562,23 @@ class TlsDefaultIsFirstSite(TlsSites):
         r = c.read_response()
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.get("Strict-Transport-Security"), HSTS_A, r)
+
+
+class TlsWithoutTickets(TlsSites):
+    """[https] session_tickets = false: no ticket is issued, every handshake is a full one."""
+
+    SESSION_TICKETS = False
+
+    def test_no_ticket_and_no_resumption(self):
+        sess = os.path.join(self.tmp, "sess-no-tickets.pem")
+        first = s_client_get(self.port, "a.test", ["-tls1_3", "-sess_out", sess])
+        self.assertIsNotNone(established(first), output(first)[-2500:])
+        self.assertIn("HTTP/1.1 200 OK", first.stdout)
+        self.assertNotRegex(first.stdout, r"TLS session ticket lifetime hint: [1-9]")
+        if os.path.isfile(sess) and os.path.getsize(sess) > 0:
+            second = s_client_get(self.port, "a.test", ["-tls1_3", "-sess_in", sess])
+            self.assertIn("HTTP/1.1 200 OK", second.stdout, output(second)[-2500:])
+            self.assertRegex(second.stdout, r"(?m)^New, TLSv1\.3", output(second)[-2500:])
 
 
 if __name__ == "__main__":

@@ -283,6 +283,31 @@ TEST(TlsSession, Tls12ClientWithSavedSessionGetsAFullHandshake) {
   check_resumption(ClientOptions::Version::tls12, false);
 }
 
+TEST(TlsSession, TicketsOffMeansFullHandshakes) {
+  testing::LeafOptions options = leaf("a.test");
+  options.live_name = "a.test-no-tickets";
+  StoreSettings settings;
+  settings.session_tickets = false;
+  settings.sites.push_back({"a.test", {"a.test"}, {fixture().files.issue(options)}});
+  std::shared_ptr<const CertificateStore> store = CertificateStore::build(settings).store;
+  ClientOptions client_options = client_for("a.test");
+  client_options.version = ClientOptions::Version::tls13;
+  MemoryClient first(client_options);
+  Session server;
+  ASSERT_TRUE(server.open_server(store, 0, fixture().keys));
+  ASSERT_TRUE(testing::handshake(first, server));
+  EXPECT_EQ(server_to_client(first, server, "hello"), "hello");  // a ticket would come first
+  WOLFSSL_SESSION* saved = wolfSSL_get1_session(first.ssl());
+  ASSERT_NE(saved, nullptr);
+  client_options.resume = saved;
+  MemoryClient client(client_options);
+  Session again;
+  ASSERT_TRUE(again.open_server(store, 0, fixture().keys));
+  ASSERT_TRUE(testing::handshake(client, again)) << again.failure_reason();
+  EXPECT_FALSE(again.resumed());
+  wolfSSL_SESSION_free(saved);
+}
+
 TEST(TlsSession, MovedSessionKeepsWorking) {
   MemoryClient client(client_for("a.test"));
   Session first = open_session();

@@ -53,6 +53,9 @@ struct HttpsFront {
   std::vector<ListenAddress> listen;
   // The site for clients without SNI, or with a name no site has; empty: the first site.
   std::string default_host;
+  // TLS 1.3 session tickets (resumption without a full handshake); off: every
+  // handshake is a full one, as nginx's ssl_session_tickets off.
+  bool session_tickets = true;
 };
 
 // Where an https fallback's certificate is verified when the site names no CA of its own.

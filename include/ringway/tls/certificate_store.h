@@ -33,6 +33,7 @@ struct StoreSettings {
   // One wolfSSL context per certificate for each of these (one per worker), so
   // workers never share a context (wolfSSL counts its users under a mutex).
   std::size_t context_sets = 1;
+  bool session_tickets = true;  // TLS 1.3 tickets; false: every handshake is a full one
   std::int64_t now_unix_s = 0;  // 0: the clock; tests set a time to check expiry against
   std::int64_t expiry_warning_s = std::int64_t{14} * 24 * 3600;
 };
@@ -98,6 +99,7 @@ class CertificateStore {
   std::unordered_map<std::string, std::size_t> wildcard_;  // "example.org" for "*.example.org"
   std::size_t default_site_ = 0;
   std::size_t context_sets_ = 1;
+  bool session_tickets_ = true;  // what the contexts were built with
 };
 
 }  // namespace ringway::tls
