@@ -71,9 +71,8 @@ struct Relay {
   char* request_copy = nullptr;          // client: the request head, for the log and a retry
   std::uint32_t request_copy_bytes = 0;
   std::uint32_t request_head_bytes =
-      0;                      // upstream: the head's share of its output (the body follows)
-  bool request_sent = false;  // every byte of the request went upstream: no retry after this
-  bool retried = false;       // client: sent again after an upstream closed without answering
+      0;                 // upstream: the head's share of its output (the body follows)
+  bool retried = false;  // client: sent again after an upstream closed without answering
   bool upstream_reusable = false;
   http::BodyFraming body = http::BodyFraming::none();  // the body being relayed by this side
   PendingRequest logged;  // client: for the access log once the response ends
