@@ -14,6 +14,7 @@
 #include "ringway/io/listener.h"
 #include "ringway/log/error_log.h"
 #include "ringway/preflight/preflight.h"
+#include "ringway/tls/client_context.h"
 #include "ringway/tls/crypto_build.h"
 
 namespace {
@@ -100,8 +101,28 @@ bool preflight_allows_start(const ringway::config::Config& config) {
   return false;
 }
 
+// What run would refuse beyond the config's syntax: CA bundles of https fallbacks
+// that do not load. One "file: site[N].fallback_ca: reason" line each.
+std::vector<std::string> unloadable_fallback_cas(const ringway::config::Config& config) {
+  std::vector<std::string> errors;
+  for (std::size_t index = 0; index < config.sites.size(); ++index) {
+    const ringway::config::Site& site = config.sites[index];
+    if (!site.has_fallback || !site.fallback.tls) continue;
+    std::string error;
+    if (ringway::tls::ClientContext::create(site.fallback_ca, error) == nullptr) {
+      errors.push_back(config.source + ": site[" + std::to_string(index) +
+                       "].fallback_ca: " + error);
+    }
+  }
+  return errors;
+}
+
 int check(const char* config_path, bool json) {
   ringway::config::LoadResult result = ringway::config::load_config_file(config_path);
+  if (result.ok) {
+    result.errors = unloadable_fallback_cas(result.config);
+    result.ok = result.errors.empty();
+  }
   for (const std::string& error : result.errors) std::fprintf(stderr, "%s\n", error.c_str());
   if (!result.ok) {
     if (json) {

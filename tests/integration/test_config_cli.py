@@ -310,6 +310,38 @@ class CheckErrors(CliBase):
             c.connect(("127.0.0.1", port))
 
 
+class CheckFallbackCa(CliBase):
+    """check loads an https fallback's CA bundle as run would, and names the key when it
+    cannot."""
+
+    def config(self, ca):
+        ca_line = "" if ca is None else f'fallback_ca = "{ca}"\n'
+        return (good_config() + '\n[https]\nlisten = ["127.0.0.1:18443"]\n'
+                '[[site]]\nhosts = ["a.test"]\ncertificate = "/etc/letsencrypt/live/a.test"\n'
+                'upstream = "http://127.0.0.1:8080"\nfallback = "https://b.test"\n' + ca_line)
+
+    def test_missing_ca_file_is_an_error(self):
+        path = self.write(self.config(os.path.join(self.tmp, "no-such-ca.pem")))
+        p = cli("check", "--config", path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(f"{path}: site[0].fallback_ca: ", p.stderr)
+        self.assertNotIn(f"{path}: ok", p.stdout)
+
+    def test_not_a_pem_bundle_is_an_error(self):
+        bad = self.write("this is not PEM\n", name="bad-ca.pem")
+        path = self.write(self.config(bad))
+        p = cli("check", "--config", path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(f"{path}: site[0].fallback_ca: ", p.stderr)
+
+    def test_system_bundle_passes(self):
+        if not os.path.exists("/etc/ssl/certs/ca-certificates.crt"):
+            self.fail("the system CA bundle is missing: .ci/install-deps installs ca-certificates")
+        path = self.write(self.config(None))
+        p = cli("check", "--config", path)
+        self.assertIn(f"{path}: ok", p.stdout, p.stderr)
+
+
 class Demo(CliBase):
     def test_run_without_config_starts_and_stops(self):
         rw = Ringway(self.tmp, args=["run"])
