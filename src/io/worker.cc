@@ -62,6 +62,7 @@ Worker::Worker(WorkerSettings settings)
   next_address_.assign(routes_.size(), 0);
   upstream_error_logs_.assign(routes_.size(), log::RateLimit());
   failing_over_.assign(routes_.size(), false);
+  local_probe_at_ms_.assign(routes_.size(), 0);
   settings_.upstream_tls.resize(routes_.size());
   for (std::size_t route = 0; route < routes_.size(); ++route) {
     const control::Published<dns::AddressSet>* published =

@@ -9,6 +9,16 @@
 
 namespace ringway::io {
 
+namespace {
+
+// While a local upstream is known to be unreachable, one request this often tries
+// it again; the others go straight to the fallback. An upstream that drops
+// connection attempts (a service address with no task behind it) would
+// otherwise cost every request the whole connect timeout.
+constexpr std::uint64_t local_probe_interval_ms = 1000;
+
+}  // namespace
+
 // Moves the client's request to its route's fallback; false when there is none,
 // or when the request came from the sibling already (it carries the hop marker):
 // two hosts whose backends are both down answer 502 in one hop instead of
@@ -24,12 +34,22 @@ bool Worker::switch_to_fallback(Connection& client) {
   }
   if (!failing_over_[local]) {
     failing_over_[local] = true;
+    local_probe_at_ms_[local] = now_ms_ + local_probe_interval_ms;
     log::write_line(log::Level::warning, "%s %s cannot be reached: requests go to %s %s",
                     routes_[local].key.c_str(), routes_[local].upstream->authority.c_str(),
                     routes_[fallback].key.c_str(), routes_[fallback].upstream->authority.c_str());
   }
   client.relay.route = fallback;
   return true;
+}
+
+// True when a request for the route should not try its local upstream now: the
+// route is failing over and this is not the moment for the next probe.
+bool Worker::local_upstream_skipped(std::uint32_t route_index) {
+  if (!failing_over_[route_index]) return false;
+  if (now_ms_ < local_probe_at_ms_[route_index]) return true;
+  local_probe_at_ms_[route_index] = now_ms_ + local_probe_interval_ms;  // this request probes
+  return false;
 }
 
 // Every address of the client's route failed before any byte of the request left

@@ -106,6 +106,8 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
 // is linked to that connection unless the route and its fallback are unreachable.
 Worker::UpstreamStart Worker::start_upstream(Connection& client, std::string_view body_so_far,
                                              bool may_reuse) {
+  // A marked request cannot switch, and tries the local upstream all the same.
+  if (local_upstream_skipped(client.relay.route)) switch_to_fallback(client);
   Connection* upstream = may_reuse ? take_idle_upstream(client.relay.route) : nullptr;
   bool reused = upstream != nullptr;
   if (upstream == nullptr) upstream = open_upstream(client.relay.route);

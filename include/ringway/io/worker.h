@@ -168,6 +168,7 @@ class Worker {
 
   // worker_fallback.cc: the sibling host, for a local upstream that cannot be reached.
   bool switch_to_fallback(Connection& client);
+  bool local_upstream_skipped(std::uint32_t route_index);
   bool fail_over(Connection& client, const Connection& failed);
   void route_reached(std::uint32_t route_index);
 
@@ -220,6 +221,7 @@ class Worker {
   std::vector<std::uint32_t> next_address_;  // per route: spreads new connections over addresses
   std::vector<log::RateLimit> upstream_error_logs_;  // per route: connect errors, once a second
   std::vector<bool> failing_over_;                   // per route: its requests go to its fallback
+  std::vector<std::uint64_t> local_probe_at_ms_;     // per route: when to try the local one again
 
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;
