@@ -27,7 +27,7 @@ constexpr std::uint32_t timer_tick_ms = 100;
 constexpr std::size_t timer_slot_count = 1024;
 constexpr std::uint64_t counted_send_wait_ms = 1;
 constexpr std::uint64_t accept_retry_ms = 100;
-constexpr std::size_t output_chunk_bytes_min = 64 * 1024;
+constexpr std::size_t output_chunk_bytes_min = std::size_t{64} * 1024;
 
 }  // namespace
 
