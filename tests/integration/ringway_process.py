@@ -342,7 +342,6 @@ def start_instance(ipv6=False, listen_fn=None, access=None, tmp_parent=None, sit
     polls too. Remaining keyword arguments go to make_config. The caller must stop it
     (stop_instance) — use RingwayCase helpers to register that as a cleanup."""
     require_binary()
-    last = None
     for _attempt in range(4):
         tmp = tempfile.mkdtemp(prefix="ringway-it-", dir=tmp_parent)
         webroot = os.path.join(tmp, "webroot")
@@ -371,16 +370,23 @@ def start_instance(ipv6=False, listen_fn=None, access=None, tmp_parent=None, sit
                 site_cfg["redirect_port"] = https_port
         text = make_config(listen, webroot, access=access_value, **{**cfg, **site_cfg})
         rw = Ringway(tmp, text, listen=listen + site_cfg.get("https_listen", []))
-        rw.start()
-        try:
-            rw.wait_ready()
+        if start_unless_port_taken(rw):
             return Instance(rw, port, listen, tmp, webroot, access_log, https_port)
-        except StartError as e:
-            rw.stop(signal.SIGKILL, timeout=5)
-            last = e
-            if "in use" not in rw.stderr_text().lower():
-                raise
-    raise last
+    raise AssertionError(f"ringway's ports were taken on every try: {rw.stderr_text()}")
+
+
+def start_unless_port_taken(rw):
+    """Starts rw and waits until it listens. False (rw stopped) when a port it was given was
+    taken meanwhile, so that the caller tries fresh ones; raises on any other failure."""
+    rw.start()
+    try:
+        rw.wait_ready()
+        return True
+    except StartError:
+        rw.stop(signal.SIGKILL, timeout=5)
+        if "in use" not in rw.stderr_text().lower():
+            raise
+        return False
 
 
 def stop_instance(inst, check_sanitizers=True):
@@ -528,7 +534,9 @@ class HttpConn:
         self.sock.settimeout(remaining)
         try:
             data = self.sock.recv(65536)
-        except ConnectionResetError:
+        except self.clean_eof_errors():
+            data = b""
+        except (ConnectionResetError, BrokenPipeError):  # TLS may write while reading
             self.eof = True
             self.reset = True
             return False
@@ -537,6 +545,11 @@ class HttpConn:
             return False
         self.buf += data
         return True
+
+    @staticmethod
+    def clean_eof_errors():
+        """Exceptions from recv that mean the peer ended the stream (none for plain TCP)."""
+        return ()
 
     def read_response(self, head=False, timeout=IO_TIMEOUT):
         """Reads exactly one response (head + body framed by Content-Length or chunked).
@@ -893,27 +906,10 @@ class TlsConn(HttpConn):
             raise
         return cls(s, (host, port))
 
-    def _fill(self, deadline):
+    @staticmethod
+    def clean_eof_errors():
         import ssl
-        if self.eof:
-            return False
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout("deadline passed")
-        self.sock.settimeout(remaining)
-        try:
-            data = self.sock.recv(65536)
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            data = b""
-        except ConnectionResetError:
-            self.eof = True
-            self.reset = True
-            return False
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        return True
+        return (ssl.SSLZeroReturnError, ssl.SSLEOFError)
 
     def peer_serial(self):
         return self.sock.getpeercert().get("serialNumber", "").upper().lstrip("0")

@@ -50,8 +50,8 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ringway_process import Ringway, StartError, free_port, poll, request  # noqa: E402
-from test_proxy import TlsClient, make_live_dir, ringway_config  # noqa: E402
+from ringway_process import free_port, poll, request  # noqa: E402
+from test_proxy import TlsClient, make_live_dir, start_proxy_ringway  # noqa: E402
 
 VALID_S = 2.0  # [resolver] valid
 PICKUP_S = VALID_S + 1.0  # a change must be in use this long after it was made
@@ -339,28 +339,12 @@ class DnsUpstream(unittest.TestCase):
         sites = [dict(hosts=[SITE], certificate=live, upstream=f"http://{self.upstream}")]
         # Long enough that a request waiting for one shows as slow (see the stop-first test).
         timeouts = {"upstream_connect": "5s", "upstream_response": "5s"}
-        last = None
-        for _attempt in range(4):
-            http_port, self.port = free_port(), free_port()
-            text = ringway_config(http_port, self.port, webroot, sites, "off", timeouts)
-            # A stopped server is usually a timeout, not a refusal: keep each try short.
-            text += (f'\n[resolver]\nservers = ["127.0.0.1:{self.dns.dns_port}"]\n'
-                     f'valid = "{VALID_S:g}s"\ntimeout = "{round(DNS_TIMEOUT_S * 1000)}ms"\n')
-            rwdir = tempfile.mkdtemp(prefix="rw-", dir=self.tmp)
-            rw = Ringway(rwdir, text, listen=[f"127.0.0.1:{http_port}",
-                                              f"127.0.0.1:{self.port}"])
-            rw.start()
-            try:
-                rw.wait_ready()
-                self.rw = rw
-                self.addCleanup(self.stop_ringway)
-                return
-            except StartError as e:
-                rw.stop(signal.SIGKILL, timeout=5)
-                last = e
-                if "in use" not in rw.stderr_text().lower():
-                    raise
-        raise last
+        # A stopped server is usually a timeout, not a refusal: keep each try short.
+        resolver = (f'\n[resolver]\nservers = ["127.0.0.1:{self.dns.dns_port}"]\n'
+                    f'valid = "{VALID_S:g}s"\ntimeout = "{round(DNS_TIMEOUT_S * 1000)}ms"\n')
+        self.rw, _http_port, self.port = start_proxy_ringway(self.tmp, webroot, sites, "off",
+                                                             timeouts, resolver)
+        self.addCleanup(self.stop_ringway)
 
     def stop_ringway(self):
         if self.loop is not None:

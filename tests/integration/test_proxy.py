@@ -43,8 +43,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ringway_process import (HttpConn, ProtocolError, Ringway, StartError,  # noqa: E402
-                             curl, free_port, poll, read_lines_when, request, require_binary)
+from ringway_process import (ProtocolError, Ringway, TlsConn, curl, free_port,  # noqa: E402
+                             poll, read_lines_when, request, require_binary,
+                             start_unless_port_taken)
 
 KB = 1024
 MB = 1024 * 1024
@@ -118,8 +119,8 @@ def make_live_dir(parent, name):
     return live, cert
 
 
-class TlsClient(HttpConn):
-    """HttpConn over Python's ssl; EOF with or without close_notify ends reads."""
+class TlsClient(TlsConn):
+    """TlsConn opened the way the proxy tests need (a receive buffer size, ALPN http/1.1)."""
 
     @classmethod
     def open(cls, port, name, cafile, timeout=IO, rcvbuf=None):
@@ -137,26 +138,6 @@ class TlsClient(HttpConn):
             raw.close()
             raise
         return cls(s, ("127.0.0.1", port))
-
-    def _fill(self, deadline):
-        if self.eof:
-            return False
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout("deadline passed")
-        self.sock.settimeout(remaining)
-        try:
-            data = self.sock.recv(65536)
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            data = b""
-        except (ConnectionResetError, BrokenPipeError):
-            self.eof = self.reset = True
-            return False
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        return True
 
     def recv_some(self, n):
         """One recv of at most n bytes (b"" at EOF or reset), bypassing buf."""
@@ -528,6 +509,19 @@ def ringway_config(http_port, https_port, webroot, sites, access, timeouts):
     return "\n".join(lines)
 
 
+def start_proxy_ringway(parent, webroot, sites, access, timeouts, extra=""):
+    """ringway (ringway_config plus the `extra` tables) on two free loopback ports, tried
+    again on a port race. Returns (Ringway, plain port, HTTPS port); the caller stops it."""
+    for _attempt in range(4):
+        http_port, https_port = free_port(), free_port()
+        text = ringway_config(http_port, https_port, webroot, sites, access, timeouts) + extra
+        rwdir = tempfile.mkdtemp(prefix="rw-", dir=parent)
+        rw = Ringway(rwdir, text, listen=[f"127.0.0.1:{http_port}", f"127.0.0.1:{https_port}"])
+        if start_unless_port_taken(rw):
+            return rw, http_port, https_port
+    raise AssertionError(f"ringway's ports were taken on every try: {rw.stderr_text()}")
+
+
 class ProxyCase(unittest.TestCase):
     """One ringway (workers = 1) for the class in front of the backends setUpClass starts.
 
@@ -555,27 +549,9 @@ class ProxyCase(unittest.TestCase):
         webroot = os.path.join(cls.tmp, "webroot")
         os.makedirs(os.path.join(webroot, ".well-known", "acme-challenge"))
         cls.access_log = os.path.join(cls.tmp, "access.log")
-        last = None
-        for _attempt in range(4):
-            cls.http_port = http_port = free_port()
-            cls.port = free_port()
-            text = ringway_config(http_port, cls.port, webroot, sites, cls.access_log,
-                                  cls.TIMEOUTS)
-            rwdir = tempfile.mkdtemp(prefix="rw-", dir=cls.tmp)
-            rw = Ringway(rwdir, text, listen=[f"127.0.0.1:{http_port}",
-                                              f"127.0.0.1:{cls.port}"])
-            rw.start()
-            try:
-                rw.wait_ready()
-                cls.rw = rw
-                cls.addClassCleanup(cls._stop_ringway)
-                return
-            except StartError as e:
-                rw.stop(signal.SIGKILL, timeout=5)
-                last = e
-                if "in use" not in rw.stderr_text().lower():
-                    raise
-        raise last
+        cls.rw, cls.http_port, cls.port = start_proxy_ringway(
+            cls.tmp, webroot, sites, cls.access_log, cls.TIMEOUTS)
+        cls.addClassCleanup(cls._stop_ringway)
 
     @classmethod
     def _stop_ringway(cls):
