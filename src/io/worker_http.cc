@@ -257,7 +257,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
   PendingRequest logged = pending_request(head, keep_alive, request.size(), now_unix_ns_);
   if (decision.action == proxy::FrontAction::redirect && settings_.sites != nullptr &&
-      !settings_.sites->empty()) {
+      settings_.sites->proxies_plain_http()) {
     std::optional<std::size_t> site = settings_.sites->match_host(decision.host);
     if (site && settings_.sites->site(*site).http_proxied) {
       return start_proxy(connection, head, request, static_cast<std::uint32_t>(*site));

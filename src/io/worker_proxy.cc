@@ -397,7 +397,7 @@ void Worker::upstream_receive(Connection& upstream, std::string_view data, bool 
     result = http::parse_response_head(data, response_head_);
   }
   if (result.status == http::ResponseParseStatus::partial) {
-    if (!keep_leftover(upstream, data)) return;
+    keep_leftover(upstream, data);  // closes the upstream when the head outgrows the chunk
     return;
   }
   if (result.status != http::ResponseParseStatus::complete) {

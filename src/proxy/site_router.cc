@@ -34,6 +34,8 @@ bool wildcard_matches(std::string_view pattern, std::string_view host) {
 SiteRouter::SiteRouter(std::vector<SiteEntry> sites, std::size_t default_site)
     : sites_(std::move(sites)), default_site_(default_site) {
   assert(sites_.empty() || default_site_ < sites_.size());
+  proxies_plain_http_ = std::any_of(sites_.begin(), sites_.end(),
+                                    [](const SiteEntry& site) { return site.http_proxied; });
 }
 
 std::size_t SiteRouter::route(const http::RequestHead& head) const {

@@ -48,5 +48,20 @@ TEST(SiteRouter, RoutesRequestsByHostOrAbsoluteTarget) {
   EXPECT_EQ(router.route(head), 1u);  // not a host name: the default site
 }
 
+TEST(SiteRouter, MatchHostHasNoDefault) {
+  SiteRouter router = make_router();
+  EXPECT_EQ(router.match_host("opam-4.ocaml.org"), std::optional<std::size_t>(0));
+  EXPECT_EQ(router.match_host("a.example.org"), std::optional<std::size_t>(2));
+  EXPECT_EQ(router.match_host("unknown.test"), std::nullopt);
+}
+
+TEST(SiteRouter, KnowsWhetherAnySiteIsProxiedFromPlainHttp) {
+  EXPECT_FALSE(make_router().proxies_plain_http());
+  SiteEntry plain{{"plain.test"}, {200, ""}};
+  plain.proxied = plain.http_proxied = true;
+  std::vector<SiteEntry> sites = {{{"a.test"}, {200, ""}}, plain};
+  EXPECT_TRUE(SiteRouter(std::move(sites), 0).proxies_plain_http());
+}
+
 }  // namespace
 }  // namespace ringway::proxy

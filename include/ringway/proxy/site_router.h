@@ -32,13 +32,9 @@ class SiteRouter {
 
   bool empty() const { return sites_.empty(); }
   std::size_t size() const { return sites_.size(); }
-  // Whether any site forwards to an upstream.
-  bool proxies() const {
-    for (const SiteEntry& site : sites_) {
-      if (site.proxied) return true;
-    }
-    return false;
-  }
+  // Whether any site is proxied from plain HTTP: when none is, a port-80 request
+  // goes to the redirect without a site lookup.
+  bool proxies_plain_http() const { return proxies_plain_http_; }
   const SiteEntry& site(std::size_t index) const { return sites_[index]; }
 
   // The site for a request: its Host (the parser puts an absolute-form target's
@@ -52,6 +48,7 @@ class SiteRouter {
  private:
   std::vector<SiteEntry> sites_;
   std::size_t default_site_ = 0;
+  bool proxies_plain_http_ = false;
 };
 
 }  // namespace ringway::proxy
