@@ -1,8 +1,11 @@
 #pragma once
-// What the request and response head rewriters share: a bounded appender over
-// an OutputArea and the hop-by-hop field rules (RFC 9110 7.6.1). Private to src/http/.
+// What the response writer and the head rewriters share: a bounded appender over
+// an OutputArea, and (for the rewriters) the hop-by-hop field rules (RFC 9110
+// 7.6.1). Private to src/http/.
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
@@ -13,18 +16,28 @@
 namespace ringway::http::rewrite {
 
 // Appends after out.size; commit() publishes the bytes only if all of them fit,
-// so a head that does not fit leaves out.size as it was.
+// so a head that does not fit leaves out.size as it was. Overflow is remembered
+// instead of checked at each step.
 class HeadOutput {
  public:
   explicit HeadOutput(OutputArea& out) : out_(out), position_(out.size) {}
 
-  void append(std::string_view text) {
+  HeadOutput& append(std::string_view text) {
     if (failed_ || out_.capacity - position_ < text.size()) {
       failed_ = true;
-      return;
+      return *this;
     }
+    // An empty view may have no data at all: memcpy must not see its null pointer.
     if (!text.empty()) std::memcpy(out_.data + position_, text.data(), text.size());
     position_ += text.size();
+    return *this;
+  }
+
+  HeadOutput& append_number(std::uint64_t number) {
+    char digits[20];
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+    (void)error;  // 20 digits hold any uint64
+    return append({digits, static_cast<std::size_t>(end - digits)});
   }
 
   void append_field(std::string_view name, std::string_view value) {

@@ -1,9 +1,10 @@
 #include "ringway/http/response_writer.h"
 
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+
+#include "head_output.h"
 
 namespace ringway::http {
 
@@ -45,76 +46,48 @@ const StatusText& status_text(int status) {
   return internal_error;  // an unknown status is our bug: say so
 }
 
-// Appends pieces in order; remembers overflow instead of checking at each step.
-class Writer {
- public:
-  explicit Writer(OutputArea& out) : out_(out), size_(out.size) {}
-  Writer& put(std::string_view text) {
-    if (text.size() > out_.capacity - size_) {
-      overflow_ = true;
-      return *this;
-    }
-    // An empty view may have no data at all: memcpy must not see its null pointer.
-    if (!text.empty()) std::memcpy(out_.data + size_, text.data(), text.size());
-    size_ += text.size();
-    return *this;
-  }
-  Writer& put_number(std::uint64_t number) {
-    char digits[20];
-    auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-    (void)error;
-    return put({digits, static_cast<std::size_t>(end - digits)});
-  }
-  // Date, Content-Length, Connection and the blank line.
-  Writer& put_common(const ResponseOptions& options, std::size_t body_bytes) {
-    put("Server: ringway\r\nDate: ").put(options.date);
-    put("\r\nContent-Length: ").put_number(body_bytes);
-    put(options.keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n");
-    return put(options.extra_headers);
-  }
-  bool finish() {
-    if (overflow_) return false;
-    out_.size = size_;
-    return true;
-  }
-
- private:
-  OutputArea& out_;
-  std::size_t size_;
-  bool overflow_ = false;
-};
+// Date, Content-Length, Connection and the blank line's first CRLF.
+void append_common(rewrite::HeadOutput& out, const ResponseOptions& options,
+                   std::size_t body_bytes) {
+  out.append("Server: ringway\r\nDate: ").append(options.date);
+  out.append("\r\nContent-Length: ").append_number(body_bytes);
+  out.append(options.keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n");
+  out.append(options.extra_headers);
+}
 
 }  // namespace
 
 bool write_redirect(OutputArea& out, const ResponseOptions& options, std::string_view host,
                     std::uint16_t port, std::string_view target) {
-  Writer writer(out);
-  writer.put("HTTP/1.1 301 Moved Permanently\r\nContent-Type: text/html\r\n");
-  writer.put_common(options, redirect_body.size());
-  writer.put("Location: https://").put(host);
-  if (port != 443) writer.put(":").put_number(port);
-  writer.put(target).put("\r\n\r\n");
-  if (!options.head_only) writer.put(redirect_body);
-  return writer.finish();
+  rewrite::HeadOutput head(out);
+  head.append("HTTP/1.1 301 Moved Permanently\r\nContent-Type: text/html\r\n");
+  append_common(head, options, redirect_body.size());
+  head.append("Location: https://").append(host);
+  if (port != 443) head.append(":").append_number(port);
+  head.append(target).append("\r\n\r\n");
+  if (!options.head_only) head.append(redirect_body);
+  return head.commit();
 }
 
 bool write_plain_ok(OutputArea& out, const ResponseOptions& options, std::string_view body) {
-  Writer writer(out);
-  writer.put("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n");
-  writer.put_common(options, body.size()).put("\r\n");
-  if (!options.head_only) writer.put(body);
-  return writer.finish();
+  rewrite::HeadOutput head(out);
+  head.append("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n");
+  append_common(head, options, body.size());
+  head.append("\r\n");
+  if (!options.head_only) head.append(body);
+  return head.commit();
 }
 
 bool write_status(OutputArea& out, const ResponseOptions& options, int status) {
   const StatusText& text = status_text(status);
-  Writer writer(out);
-  writer.put("HTTP/1.1 ").put_number(static_cast<std::uint64_t>(text.status)).put(" ");
-  writer.put(text.reason).put("\r\nContent-Type: text/plain\r\n");
-  if (status == 405) writer.put("Allow: GET, HEAD\r\n");
-  writer.put_common(options, text.body.size()).put("\r\n");
-  if (!options.head_only) writer.put(text.body);
-  return writer.finish();
+  rewrite::HeadOutput head(out);
+  head.append("HTTP/1.1 ").append_number(static_cast<std::uint64_t>(text.status)).append(" ");
+  head.append(text.reason).append("\r\nContent-Type: text/plain\r\n");
+  if (status == 405) head.append("Allow: GET, HEAD\r\n");
+  append_common(head, options, text.body.size());
+  head.append("\r\n");
+  if (!options.head_only) head.append(text.body);
+  return head.commit();
 }
 
 std::size_t redirect_body_bytes() {
