@@ -11,9 +11,9 @@
 #include <optional>
 
 #include "resolver_polls.h"
+#include "ringway/base/clock.h"
 #include "ringway/control/directory_watch.h"
-#include "ringway/io/clock.h"
-#include "ringway/io/ring.h"
+#include "ringway/io/uring_ring.h"
 #include "ringway/log/error_log.h"
 
 namespace ringway::control {
@@ -24,10 +24,9 @@ constexpr std::uint32_t signal_source = 0;
 constexpr std::uint32_t watch_source = 1;
 constexpr std::uint64_t idle_wait_ms = std::uint64_t{60} * 1000;
 
-using io::monotonic_ms;
+using base::monotonic_ms;
 void prep_poll(io::Ring& ring, int fd, std::uint32_t source) {
-  io_uring_sqe* submission = ring.next_submission({io::OperationKind::wake, source, 0});
-  io_uring_prep_poll_add(submission, fd, POLLIN);
+  ring.prep_poll({io::OperationKind::wake, source, 0}, fd, POLLIN, false);
 }
 
 int open_signal_fd() {
@@ -49,8 +48,8 @@ int next_signal(int signal_fd) {
 }  // namespace
 
 int run_control_loop(const ControlActions& actions) {
-  io::Ring ring;
-  std::string error = ring.open(64);
+  io::UringRing ring;
+  std::string error = ring.open({64, 0, 0});
   int signal_fd = open_signal_fd();
   if (!error.empty() || signal_fd < 0) {
     log::write_line(log::Level::error, "control loop: %s",
@@ -83,22 +82,17 @@ int run_control_loop(const ControlActions& actions) {
           {wake_ms, last_change_ms + actions.quiet_ms, first_change_ms + actions.quiet_ms_max});
     }
     ring.submit_and_wait(1, wake_ms > now_ms ? wake_ms - now_ms : 0);
-    unsigned head = 0;
-    unsigned seen = 0;
-    io_uring_cqe* completion = nullptr;
     bool signal_ready = false;
     bool watch_ready = false;
-    io_uring_for_each_cqe(ring.raw(), head, completion) {
-      io::Operation operation = io::Operation::unpack(completion->user_data);
+    ring.for_each_completion([&](const io::Completion& completion) {
+      io::Operation operation = completion.operation;
       if (operation.kind == io::OperationKind::dns_poll && resolver_polls) {
-        resolver_polls->on_completion(*completion, monotonic_ms());
+        resolver_polls->on_completion(completion, monotonic_ms());
       } else if (operation.kind == io::OperationKind::wake) {
         signal_ready |= operation.slot == signal_source;
         watch_ready |= operation.slot == watch_source;
       }
-      ++seen;
-    }
-    io_uring_cq_advance(ring.raw(), seen);
+    });
     now_ms = monotonic_ms();
     if (resolver_polls) {
       if (actions.resolver->next_timer_ms(now_ms) <= now_ms) actions.resolver->on_timer(now_ms);

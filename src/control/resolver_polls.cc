@@ -15,7 +15,7 @@ io::Operation poll_operation(int fd, std::uint32_t generation) {
 void ResolverPolls::arm(int fd, bool readable, bool writable) {
   Watch& watch = watches_[fd];
   unsigned events = (readable ? POLLIN : 0) | (writable ? POLLOUT : 0);
-  io_uring_prep_poll_add(ring_.next_submission(poll_operation(fd, watch.generation)), fd, events);
+  ring_.prep_poll(poll_operation(fd, watch.generation), fd, events, false);
   watch.armed = true;
 }
 
@@ -25,8 +25,7 @@ void ResolverPolls::apply_changes() {
     if (watch.armed) {
       // c-ares may close a socket and get the same number back: the old poll's
       // completion carries the old generation and is dropped.
-      io_uring_prep_poll_remove(ring_.next_submission({io::OperationKind::ignored, 0, 0}),
-                                poll_operation(change.fd, watch.generation).pack());
+      ring_.prep_poll_remove(poll_operation(change.fd, watch.generation));
       watch.armed = false;
     }
     ++watch.generation;
@@ -38,14 +37,14 @@ void ResolverPolls::apply_changes() {
   }
 }
 
-void ResolverPolls::on_completion(const io_uring_cqe& completion, std::uint64_t now_ms) {
-  io::Operation operation = io::Operation::unpack(completion.user_data);
+void ResolverPolls::on_completion(const io::Completion& completion, std::uint64_t now_ms) {
+  io::Operation operation = completion.operation;
   int fd = static_cast<int>(operation.slot);
   auto found = watches_.find(fd);
   if (found == watches_.end() || found->second.generation != operation.generation) return;
   found->second.armed = false;
-  if (completion.res < 0) return;  // cancelled: a newer watch replaced it
-  auto events = static_cast<unsigned>(completion.res);
+  if (completion.outcome() != io::Outcome::done) return;  // cancelled: a newer watch replaced it
+  unsigned events = completion.value();
   if (events & (POLLIN | POLLERR | POLLHUP)) resolver_.on_readable(fd, now_ms);
   if (events & POLLOUT) resolver_.on_writable(fd, now_ms);
   apply_changes();

@@ -17,7 +17,7 @@ class ResolverPolls {
   // Applies the resolver's watch changes: old polls removed, new ones armed.
   void apply_changes();
   // A dns_poll completion: hands readiness to c-ares and re-arms while wanted.
-  void on_completion(const io_uring_cqe& completion, std::uint64_t now_ms);
+  void on_completion(const io::Completion& completion, std::uint64_t now_ms);
 
  private:
   void arm(int fd, bool readable, bool writable);

@@ -68,7 +68,7 @@ struct Upstream {
   std::string name;
   std::uint16_t port;
   bool literal = false;
-  control::Published<AddressSet> published;
+  base::Published<AddressSet> published;
   std::shared_ptr<const AddressSet> current;  // the last good set, as published
   RefreshSchedule schedule;
   std::uint64_t next_lookup_ms = 0;
@@ -192,8 +192,8 @@ void Resolver::set_log_sink(LogSink sink) {
   impl_->log = std::move(sink);
 }
 
-const control::Published<AddressSet>& Resolver::resolve(std::string_view name, std::uint16_t port,
-                                                        std::uint64_t now_ms) {
+const base::Published<AddressSet>& Resolver::resolve(std::string_view name, std::uint16_t port,
+                                                     std::uint64_t now_ms) {
   if (Upstream* known = impl_->find(name, port)) return known->published;
   impl_->now_ms = now_ms;
   auto& upstream =

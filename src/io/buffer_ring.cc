@@ -6,11 +6,12 @@
 
 namespace ringway::io {
 
-BufferRing::~BufferRing() {
+void BufferRing::close() {
   if (buffers_ == nullptr) return;
   io_uring_unregister_buf_ring(ring_, group_id_);
   munmap(buffers_, ring_bytes_);
   munmap(memory_, static_cast<std::size_t>(buffer_count_) * buffer_bytes_);
+  buffers_ = nullptr;
 }
 
 std::string BufferRing::open(io_uring* ring, std::uint16_t group_id, std::uint32_t buffer_count,

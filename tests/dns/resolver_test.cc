@@ -89,7 +89,7 @@ class ResolverTest : public ::testing::Test {
   // Resolves name:port and waits until its first set is published.
   std::shared_ptr<const AddressSet> first_set(std::string_view name, std::uint16_t port) {
     const auto& published = resolver_.resolve(name, port, monotonic_ms());
-    control::Published<AddressSet>::Reader reader(published);
+    base::Published<AddressSet>::Reader reader(published);
     drive(
         resolver_, [&] { return reader.refresh() || reader.get() != nullptr; }, 3000);
     return reader.get();
@@ -144,7 +144,7 @@ TEST_F(ResolverTest, SeesAChangedAnswerAfterReResolution) {
   ASSERT_TRUE(server_.set_a("backend.test.", R"(["127.0.0.2"])"));
   open(fast_settings({server_.dns_port()}));
   ASSERT_NE(first_set("backend.test", 80), nullptr) << ::testing::PrintToString(lines_);
-  control::Published<AddressSet>::Reader reader(resolver_.resolve("backend.test", 80, 0));
+  base::Published<AddressSet>::Reader reader(resolver_.resolve("backend.test", 80, 0));
 
   // Unchanged answers republish the set with the same generation.
   drive(
@@ -174,7 +174,7 @@ TEST_F(ResolverTest, KeepsTheLastGoodSetWhileTheServerIsDown) {
   open(fast_settings({server_.dns_port()}));
   std::shared_ptr<const AddressSet> good = first_set("backend.test", 80);
   ASSERT_NE(good, nullptr) << ::testing::PrintToString(lines_);
-  control::Published<AddressSet>::Reader reader(resolver_.resolve("backend.test", 80, 0));
+  base::Published<AddressSet>::Reader reader(resolver_.resolve("backend.test", 80, 0));
 
   std::uint16_t port = server_.dns_port();
   server_.stop();
@@ -210,7 +210,7 @@ TEST_F(ResolverTest, NameWithoutRecordsHasNoAddresses) {
       resolver_, [&] { return resolver_.status("nothing.test", 80).health == Health::failing; },
       3000));
   EXPECT_EQ(resolver_.status("nothing.test", 80).last_error, DnsError::no_addresses);
-  EXPECT_EQ(control::Published<AddressSet>::Reader(published).get(), nullptr);
+  EXPECT_EQ(base::Published<AddressSet>::Reader(published).get(), nullptr);
 }
 
 TEST_F(ResolverTest, ReportsNxdomainClearly) {
@@ -224,7 +224,7 @@ TEST_F(ResolverTest, ReportsNxdomainClearly) {
   std::error_code error = resolver_.status("missing.test", 80).last_error;
   EXPECT_EQ(error, DnsError::not_found);
   EXPECT_EQ(error.message(), "name does not exist (NXDOMAIN)");
-  EXPECT_EQ(control::Published<AddressSet>::Reader(published).get(), nullptr);
+  EXPECT_EQ(base::Published<AddressSet>::Reader(published).get(), nullptr);
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0],
             "dns: missing.test:80 cannot be resolved: name does not exist (NXDOMAIN); retrying, "
@@ -278,11 +278,11 @@ TEST_F(ResolverTest, LiteralAddressesSkipDns) {
   open(config::Resolver{});  // no servers at all
   const auto& ipv4 = resolver_.resolve("127.0.0.9", 8080, 1000);
   const auto& ipv6 = resolver_.resolve("[::1]", 443, 1000);
-  std::shared_ptr<const AddressSet> set = control::Published<AddressSet>::Reader(ipv4).get();
+  std::shared_ptr<const AddressSet> set = base::Published<AddressSet>::Reader(ipv4).get();
   ASSERT_NE(set, nullptr);
   EXPECT_EQ(formatted(*set), (std::vector<std::string>{"127.0.0.9:8080"}));
   EXPECT_EQ(set->valid_until_ms, UINT64_MAX);
-  EXPECT_EQ(formatted(*control::Published<AddressSet>::Reader(ipv6).get()),
+  EXPECT_EQ(formatted(*base::Published<AddressSet>::Reader(ipv6).get()),
             (std::vector<std::string>{"[::1]:443"}));
   EXPECT_TRUE(resolver_.watched().empty());
   EXPECT_TRUE(resolver_.take_poll_changes().empty());

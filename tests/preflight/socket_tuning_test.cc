@@ -1,5 +1,5 @@
 // Real sockets on loopback: the options take, and an accepted socket inherits
-// them from the listener that io::open_listener tuned.
+// them from the listener that app::open_tuned_listener tuned.
 
 #include "ringway/preflight/socket_tuning.h"
 
@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ringway/io/listener.h"
+#include "ringway/app/listeners.h"
 
 namespace ringway::preflight {
 namespace {
@@ -87,7 +87,7 @@ TEST(OpenListener, AcceptedSocketsInheritTheTuning) {
   ASSERT_TRUE(loaded.ok);
   config::ListenAddress address = loaded.config.http.listen[0];
   reinterpret_cast<sockaddr_in*>(&address.address)->sin_port = 0;  // any free port
-  io::ListenResult listener = io::open_listener(address, 16, reno_tuning());
+  io::ListenResult listener = app::open_tuned_listener(address, 16, reno_tuning());
   ASSERT_GE(listener.fd, 0) << listener.error;
   sockaddr_in bound{};
   socklen_t length = sizeof bound;

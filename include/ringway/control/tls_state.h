@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ringway/base/published.h"
 #include "ringway/config/config.h"
-#include "ringway/control/published.h"
 #include "ringway/tls/certificate_store.h"
 #include "ringway/tls/ticket_keys.h"
 
@@ -31,8 +31,8 @@ class TlsState {
   // The certbot directories to watch: each site's live/<name>/ (and through it archive/).
   std::vector<std::string> watched_directories() const;
 
-  const Published<tls::CertificateStore>& certificates() const { return certificates_; }
-  const Published<tls::TicketKeys>& ticket_keys() const { return ticket_keys_; }
+  const base::Published<tls::CertificateStore>& certificates() const { return certificates_; }
+  const base::Published<tls::TicketKeys>& ticket_keys() const { return ticket_keys_; }
   std::size_t sites_loaded() const { return sites_loaded_; }
 
  private:
@@ -42,8 +42,8 @@ class TlsState {
   std::shared_ptr<const tls::CertificateStore> store_;
   std::shared_ptr<const tls::TicketKeys> keys_;
   std::size_t sites_loaded_ = 0;
-  Published<tls::CertificateStore> certificates_;
-  Published<tls::TicketKeys> ticket_keys_;
+  base::Published<tls::CertificateStore> certificates_;
+  base::Published<tls::TicketKeys> ticket_keys_;
 };
 
 }  // namespace ringway::control

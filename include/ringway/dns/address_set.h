@@ -1,6 +1,6 @@
 #pragma once
 // The addresses of one upstream name at one moment: an immutable snapshot the
-// control thread publishes (control::Published<AddressSet>) and workers read
+// control thread publishes (base::Published<AddressSet>) and workers read
 // without locks. A new lookup makes a new snapshot; nothing in one ever changes.
 
 #include <sys/socket.h>

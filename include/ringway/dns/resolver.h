@@ -5,12 +5,12 @@
 // locks; failed lookups keep the last good set (see refresh_schedule.h).
 //
 // Everything here runs on one thread, the control thread; only the
-// control::Published<AddressSet> it hands out is read from others.
+// base::Published<AddressSet> it hands out is read from others.
 //
 // Driving it from the control loop's ring (src/control/control_loop.cc):
 //   1. At startup: resolver.open(config.resolver), then for each upstream
 //      `const auto& published = resolver.resolve(host, port, now_ms)` and give
-//      workers `control::Published<AddressSet>::Reader(published)`.
+//      workers `base::Published<AddressSet>::Reader(published)`.
 //   2. After every call into the resolver, apply resolver.take_poll_changes(): for
 //      each change, cancel the fd's armed poll if any (io_uring_prep_poll_remove),
 //      then, if it wants readable or writable, arm io_uring_prep_poll_add with
@@ -35,8 +35,8 @@
 #include <system_error>
 #include <vector>
 
+#include "ringway/base/published.h"
 #include "ringway/config/config.h"
-#include "ringway/control/published.h"
 #include "ringway/dns/address_set.h"
 #include "ringway/dns/dns_error.h"
 #include "ringway/dns/refresh_schedule.h"
@@ -81,8 +81,8 @@ class Resolver {
   // same one). A literal IPv4 or IPv6 address ("[::1]" too) is published at once
   // and never looked up. For a name the first lookup starts now; until it
   // succeeds the published pointer is empty.
-  const control::Published<AddressSet>& resolve(std::string_view name, std::uint16_t port,
-                                                std::uint64_t now_ms);
+  const base::Published<AddressSet>& resolve(std::string_view name, std::uint16_t port,
+                                             std::uint64_t now_ms);
 
   // The watch changes since the last call, at most one per fd (the latest).
   std::vector<PollRequest> take_poll_changes();

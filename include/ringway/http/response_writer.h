@@ -6,14 +6,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ringway/base/output_area.h"
+
 namespace ringway::http {
 
-// The caller's output area: bytes [0, size) are queued, capacity is the end.
-struct OutputArea {
-  char* data = nullptr;
-  std::size_t size = 0;
-  std::size_t capacity = 0;
-};
+using OutputArea = base::OutputArea;
 
 struct ResponseOptions {
   std::string_view date;   // an IMF-fixdate, e.g. "Wed, 25 Nov 2026 22:51:55 GMT"

@@ -17,7 +17,7 @@ class BufferRing {
   BufferRing() = default;
   BufferRing(const BufferRing&) = delete;
   BufferRing& operator=(const BufferRing&) = delete;
-  ~BufferRing();
+  ~BufferRing() { close(); }
 
   // Registers buffer_count buffers (a power of two) of buffer_bytes each with
   // the ring under group_id. Returns an empty string or a message for people.
@@ -31,6 +31,8 @@ class BufferRing {
   // Hands a buffer back to the kernel; visible to it after the next publish().
   void recycle(std::uint16_t buffer_id);
   void publish();
+  // Unregisters and unmaps; the ring must still be open.
+  void close();
 
  private:
   io_uring* ring_ = nullptr;

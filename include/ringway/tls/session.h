@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "ringway/http/response_writer.h"
+#include "ringway/base/output_area.h"
 #include "ringway/tls/certificate_store.h"
 #include "ringway/tls/client_context.h"
 #include "ringway/tls/ticket_keys.h"
@@ -35,7 +35,7 @@ struct WOLFSSL;  // wolfSSL's, kept opaque so only src/tls/ includes wolfSSL
 namespace ringway::tls {
 
 // Where ciphertext goes: the same shape as the HTTP response writer's area.
-using OutputArea = http::OutputArea;
+using OutputArea = base::OutputArea;
 
 enum class SessionStatus : std::uint8_t {
   want_input,        // everything given was used; call again when more ciphertext arrives

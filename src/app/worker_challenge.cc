@@ -6,11 +6,11 @@
 #include <cstring>
 
 #include "ringway/acme/challenge.h"
+#include "ringway/app/worker.h"
 #include "ringway/http/response_writer.h"
-#include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
@@ -37,56 +37,51 @@ void Worker::start_challenge(Connection& connection, std::string_view token) {
   std::memcpy(path + directory.size(), token.data(), token.size());
   path[directory.size() + token.size()] = '\0';
 
-  io_uring_sqe* submission =
-      ring_.next_submission(operation_for(OperationKind::file_open, connection));
-  io_uring_prep_openat2(submission, settings_.webroot_fd, path,
-                        const_cast<open_how*>(&challenge_open_how));
+  ring_->prep_open_beneath(operation_for(OperationKind::file_open, connection),
+                           settings_.webroot_fd, path, &challenge_open_how);
   connection.awaiting_file = true;
   connection.file_busy = true;
   connection.paused = true;
 }
 
-void Worker::on_file_open(Connection& connection, const io_uring_cqe& completion) {
+void Worker::on_file_open(Connection& connection, const io::Completion& completion) {
   connection.file_busy = false;
-  if (completion.res < 0) {
+  io::Outcome outcome = completion.outcome();
+  if (outcome != io::Outcome::done) {
     if (connection.closing) {
       release_if_done(connection);
       return;
     }
-    if (completion.res != -ENOENT) {
+    if (outcome != io::Outcome::not_found) {
       log::write_line(log::Level::error, "challenge file %.*s: %s",
                       static_cast<int>(connection.pending.target.size()),
-                      connection.pending.target.data(), std::strerror(-completion.res));
+                      connection.pending.target.data(), completion.error_text());
     } else if (ask_acme_peer(connection)) {
       return;
     }
     finish_challenge(connection, 404, {});
     return;
   }
-  connection.file_fd = completion.res;
+  connection.file_fd = completion.result;
   connection.file_busy = true;
-  io_uring_sqe* submission =
-      ring_.next_submission(operation_for(OperationKind::file_read, connection));
   // One byte more than allowed, to tell a file that is too large.
-  io_uring_prep_read(submission, connection.file_fd,
-                     file_area(connection.output, output_pool_.chunk_bytes()),
-                     challenge_file_bytes_max + 1, 0);
+  ring_->prep_read(operation_for(OperationKind::file_read, connection), connection.file_fd,
+                   file_area(connection.output, output_pool_.chunk_bytes()),
+                   challenge_file_bytes_max + 1, 0);
 }
 
-void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion) {
-  io_uring_sqe* submission =
-      ring_.next_submission(operation_for(OperationKind::file_close, connection));
-  io_uring_prep_close(submission, connection.file_fd);
+void Worker::on_file_read(Connection& connection, const io::Completion& completion) {
+  ring_->prep_close(operation_for(OperationKind::file_close, connection), connection.file_fd);
   connection.file_fd = -1;
   if (connection.closing) return;
-  if (completion.res < 0) {
+  if (completion.outcome() != io::Outcome::done) {
     log::write_line(log::Level::error, "challenge file %.*s: %s",
                     static_cast<int>(connection.pending.target.size()),
-                    connection.pending.target.data(), std::strerror(-completion.res));
+                    connection.pending.target.data(), completion.error_text());
     finish_challenge(connection, 404, {});
     return;
   }
-  if (static_cast<std::size_t>(completion.res) > challenge_file_bytes_max) {
+  if (completion.value() > challenge_file_bytes_max) {
     log::write_line(log::Level::error, "challenge file %.*s: larger than %zu bytes",
                     static_cast<int>(connection.pending.target.size()),
                     connection.pending.target.data(), challenge_file_bytes_max);
@@ -94,8 +89,7 @@ void Worker::on_file_read(Connection& connection, const io_uring_cqe& completion
     return;
   }
   finish_challenge(connection, 200,
-                   {file_area(connection.output, output_pool_.chunk_bytes()),
-                    static_cast<std::size_t>(completion.res)});
+                   {file_area(connection.output, output_pool_.chunk_bytes()), completion.value()});
 }
 
 // The validator may reach either host of a round-robin pair: a token this host
@@ -152,4 +146,4 @@ void Worker::finish_challenge(Connection& connection, int status, std::string_vi
   resume_input(connection);
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

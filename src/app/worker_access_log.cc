@@ -5,11 +5,11 @@
 
 #include <cstring>
 
-#include "ringway/io/worker.h"
+#include "ringway/app/worker.h"
 #include "ringway/log/access_log.h"
 #include "ringway/log/error_log.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
@@ -82,19 +82,17 @@ void Worker::write_next_log_chunk() {
     if (newline == std::string::npos || newline < start) newline = text.find('\n', limit);
     end = newline == std::string::npos ? text.size() : newline + 1;
   }
-  io_uring_sqe* submission = ring_.next_submission({OperationKind::log_write, 0, 0});
-  // Offset -1: the file position, so O_APPEND files and pipes both work (5.6).
-  io_uring_prep_write(submission, settings_.access_log_fd, text.data() + start,
-                      static_cast<unsigned>(end - start), static_cast<__u64>(-1));
+  ring_->prep_write({OperationKind::log_write, 0, 0}, settings_.access_log_fd, text.data() + start,
+                    static_cast<std::uint32_t>(end - start), ~std::uint64_t{0});
 }
 
-void Worker::on_log_write(const io_uring_cqe& completion) {
-  if (completion.res <= 0) {
+void Worker::on_log_write(const io::Completion& completion) {
+  if (completion.outcome() != io::Outcome::done || completion.value() == 0) {
     log::write_line(log::Level::error, "access log write: %s",
-                    completion.res < 0 ? std::strerror(-completion.res) : "nothing written");
+                    completion.result < 0 ? completion.error_text() : "nothing written");
     access_log_writing_.clear();
   } else {
-    access_log_written_bytes_ += static_cast<std::size_t>(completion.res);
+    access_log_written_bytes_ += completion.value();
   }
   if (access_log_written_bytes_ < access_log_writing_.size()) {
     write_next_log_chunk();
@@ -104,4 +102,4 @@ void Worker::on_log_write(const io_uring_cqe& completion) {
   access_log_in_flight_ = false;
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

@@ -4,12 +4,12 @@
 #include <cassert>
 #include <cstring>
 
+#include "ringway/app/worker.h"
 #include "ringway/http/response_writer.h"
-#include "ringway/io/worker.h"
 #include "ringway/log/access_log.h"
 #include "ringway/proxy/router.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
@@ -34,11 +34,10 @@ int status_for(http::ParseStatus status) {
 }  // namespace
 
 void Worker::prep_receive(Connection& connection) {
-  io_uring_sqe* submission =
-      ring_.next_submission(operation_for(OperationKind::receive, connection));
+  Operation operation = operation_for(OperationKind::receive, connection);
   std::span<char> direct = direct_receive_area(connection);
   if (!direct.empty()) {
-    io_uring_prep_recv(submission, connection.fd, direct.data(), direct.size(), 0);
+    ring_->prep_receive_into(operation, connection.fd, direct);
     connection.receiving = connection.receiving_into_input = true;
     return;
   }
@@ -49,41 +48,30 @@ void Worker::prep_receive(Connection& connection) {
   bool bulk = connection.relay.role == Relay::Role::upstream ||
               connection.relay.stage == Relay::Stage::request;
   if (bulk) {
-    io_uring_prep_recv(submission, connection.fd, nullptr, 0, 0);
+    ring_->prep_receive_one_buffer(operation, connection.fd);
   } else {
-    io_uring_prep_recv_multishot(submission, connection.fd, nullptr, 0, 0);
+    ring_->prep_receive_multishot(operation, connection.fd);
   }
-  submission->flags |= IOSQE_BUFFER_SELECT;
-  submission->buf_group = receive_buffers_.group_id();
   connection.receiving = true;
 }
 
-void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) {
-  bool more = completion.flags & IORING_CQE_F_MORE;
-  if (!more) connection.receiving = false;
-  std::string_view data;
-  if (connection.receiving_into_input && (completion.res > 0 || completion.res == -ECANCELED)) {
-    on_direct_receive(connection, completion.res);
-  } else if (completion.res > 0) {
-    auto buffer_id = static_cast<std::uint16_t>(completion.flags >> IORING_CQE_BUFFER_SHIFT);
-    data = receive_buffers_.data(buffer_id, static_cast<std::size_t>(completion.res));
-    if (connection.closing || connection.lingering || connection.close_after_send) {
-      receive_buffers_.recycle(buffer_id);
-    } else if (connection.paused || connection.held_buffers > 0) {
-      hold_buffer(connection, buffer_id, data.size());  // in order, behind what waits already
-    } else {
-      take_bytes(connection, data);
-      receive_buffers_.recycle(buffer_id);
-    }
-  } else if (completion.res == -ENOBUFS || completion.res == -ECANCELED) {
+void Worker::on_receive(Connection& connection, const io::Completion& completion) {
+  if (!completion.more) connection.receiving = false;
+  io::Outcome outcome = completion.outcome();
+  if (connection.receiving_into_input &&
+      (outcome == io::Outcome::done || outcome == io::Outcome::canceled)) {
+    on_direct_receive(connection, outcome == io::Outcome::done ? completion.value() : 0);
+  } else if (outcome == io::Outcome::done) {
+    on_received_buffer(connection, completion.buffer_id, completion.value());
+  } else if (outcome == io::Outcome::no_buffers || outcome == io::Outcome::canceled) {
     // ENOBUFS: every receive buffer is taken; ECANCELED: we paused this
     // connection. Either way the bytes wait in the socket until we re-arm.
-  } else if (completion.res == 0 && connection.relay.role == Relay::Role::upstream &&
-             !connection.closing) {
+  } else if (outcome == io::Outcome::end_of_stream &&
+             connection.relay.role == Relay::Role::upstream && !connection.closing) {
     // The upstream is done sending; what it sent before is still relayed.
     connection.peer_closed = true;
     if (!connection.paused && connection.held_buffers == 0) close_connection(connection);
-  } else if (completion.res == 0 && !connection.closing) {
+  } else if (outcome == io::Outcome::end_of_stream && !connection.closing) {
     // A half-close: what the client sent before it is still answered.
     connection.peer_closed = true;
     bool answering = connection.awaiting_file || connection.paused || connection.sending ||
@@ -97,6 +85,19 @@ void Worker::on_receive(Connection& connection, const io_uring_cqe& completion) 
     release_if_done(connection);
   } else {
     resume_receiving(connection);
+  }
+}
+
+void Worker::on_received_buffer(Connection& connection, std::uint16_t buffer_id,
+                                std::uint32_t length) {
+  std::string_view data = ring_->receive_buffer(buffer_id, length);
+  if (connection.closing || connection.lingering || connection.close_after_send) {
+    ring_->recycle_buffer(buffer_id);
+  } else if (connection.paused || connection.held_buffers > 0) {
+    hold_buffer(connection, buffer_id, data.size());  // in order, behind what waits already
+  } else {
+    take_bytes(connection, data);
+    ring_->recycle_buffer(buffer_id);
   }
 }
 
@@ -117,7 +118,7 @@ void Worker::resume_receiving(Connection& connection) {
 void Worker::hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length) {
   if (held_.size() >= held_buffers_max ||
       connection.held_buffers >= held_buffers_per_connection_max) {
-    receive_buffers_.recycle(buffer_id);
+    ring_->recycle_buffer(buffer_id);
     close_connection(connection);  // one client must not take the whole buffer ring
     return;
   }
@@ -132,7 +133,7 @@ void Worker::release_held(Connection& connection) {
   std::uint32_t slot = slot_of(connection);
   std::erase_if(held_, [&](const HeldBuffer& held) {
     if (held.slot != slot) return false;
-    receive_buffers_.recycle(held.buffer_id);
+    ring_->recycle_buffer(held.buffer_id);
     return true;
   });
   connection.held_buffers = 0;
@@ -160,8 +161,8 @@ void Worker::resume_input(Connection& connection) {
     HeldBuffer held = held_[index];
     held_.erase(held_.begin() + static_cast<std::ptrdiff_t>(index));
     --connection.held_buffers;
-    take_bytes(connection, receive_buffers_.data(held.buffer_id, held.length));
-    receive_buffers_.recycle(held.buffer_id);
+    take_bytes(connection, ring_->receive_buffer(held.buffer_id, held.length));
+    ring_->recycle_buffer(held.buffer_id);
   }
   if (connection.closing || connection.close_after_send) release_held(connection);
   bool upstream_done = connection.relay.role == Relay::Role::upstream && connection.peer_closed &&
@@ -175,8 +176,7 @@ void Worker::pause_receiving(Connection& connection) {
   // A paused connection stops reading, so a client far ahead of us is held back
   // by TCP instead of by our memory. Bytes already received still fit the input chunk.
   connection.receive_stopping = true;
-  io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
-  io_uring_prep_cancel64(cancel, operation_for(OperationKind::receive, connection).pack(), 0);
+  ring_->prep_cancel(operation_for(OperationKind::receive, connection));
 }
 
 void Worker::consume_input(Connection& connection, std::string_view data, bool data_is_owned) {
@@ -345,8 +345,7 @@ void Worker::flush_output(Connection& connection) {
 void Worker::prep_send(Connection& connection, const char* data, std::uint32_t bytes) {
   bool first_attempt =
       (connection.tls ? connection.wire_sent_bytes : connection.output_sent_bytes) == 0;
-  io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::send, connection));
-  io_uring_prep_send(submission, connection.fd, data, bytes, MSG_NOSIGNAL);
+  ring_->prep_send(operation_for(OperationKind::send, connection), connection.fd, data, bytes);
   connection.sending = true;
   // Only a first attempt at a keepalive response is expected to finish during
   // the submit; anything whose completion we act on must wake us (see run()).
@@ -357,19 +356,19 @@ void Worker::prep_send(Connection& connection, const char* data, std::uint32_t b
   }
 }
 
-void Worker::on_send(Connection& connection, const io_uring_cqe& completion) {
+void Worker::on_send(Connection& connection, const io::Completion& completion) {
   connection.sending = false;
   if (connection.closing) {
     release_if_done(connection);
     return;
   }
-  if (completion.res <= 0) {
-    close_connection(connection);
+  if (completion.outcome() != io::Outcome::done || completion.value() == 0) {
+    close_connection(connection);  // the client is gone (reset, broken pipe)
     return;
   }
   (connection.tls ? connection.wire_sent_bytes : connection.output_sent_bytes) +=
-      static_cast<std::uint32_t>(completion.res);
-  connection.sent_bytes_total += static_cast<std::uint64_t>(completion.res);
+      completion.value();
+  connection.sent_bytes_total += completion.value();
   flush_output(connection);
 }
 
@@ -400,7 +399,7 @@ void Worker::after_output_drained(Connection& connection) {
     // A direct call, not the ring: io_uring runs shutdown in a worker thread that
     // looks the descriptor up late, by when this connection may be closed and
     // its number given to a new one, whose write side it would then shut.
-    ::shutdown(connection.fd, SHUT_WR);
+    ring_->shutdown_write(connection.fd);
     timers_.schedule(connection.timer, now_ms_ + linger_ms);
     return;
   }
@@ -425,4 +424,4 @@ void Worker::schedule_idle_timer(Connection& connection) {
   }
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

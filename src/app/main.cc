@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ringway/app/server.h"
 #include "ringway/config/config.h"
-#include "ringway/control/server.h"
 #include "ringway/io/listener.h"
 #include "ringway/log/error_log.h"
 #include "ringway/preflight/preflight.h"
@@ -62,7 +62,7 @@ bool load(const char* path, ringway::config::Config& config) {
 ringway::preflight::Report run_preflight(const ringway::config::Config& config) {
   ringway::preflight::PreflightOptions options;
   options.workers = static_cast<std::uint32_t>(
-      ringway::control::worker_count_for(config, ringway::control::allowed_cpus()));
+      ringway::app::worker_count_for(config, ringway::app::allowed_cpus()));
   options.listen_backlog = listen_backlog;
   options.has_tls_listeners = !config.https.listen.empty();
   options.wolfssl = ringway::tls::crypto_build().aes_ni
@@ -78,7 +78,7 @@ void raise_open_files_limit(const ringway::config::Config& config) {
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   std::uint64_t needed = ringway::preflight::open_files_needed(
       static_cast<std::uint32_t>(
-          ringway::control::worker_count_for(config, ringway::control::allowed_cpus())),
+          ringway::app::worker_count_for(config, ringway::app::allowed_cpus())),
       config.limits.connections_per_worker, config.http.listen.size() + config.https.listen.size());
   if (limit.rlim_cur >= needed) return;
   limit.rlim_cur = std::min<rlim_t>(needed, limit.rlim_max);
@@ -181,5 +181,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!preflight_allows_start(config)) return ringway::preflight::refused_exit_code;
-  return ringway::control::run_server(config);
+  return ringway::app::run_server(config);
 }

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace ringway::io {
+namespace ringway::base {
 
 inline std::uint64_t monotonic_ms() {
   timespec now{};
@@ -14,4 +14,4 @@ inline std::uint64_t monotonic_ms() {
          static_cast<std::uint64_t>(now.tv_nsec) / 1000000;
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::base

@@ -5,10 +5,10 @@
 #include <cstring>
 #include <span>
 
-#include "ringway/io/worker.h"
+#include "ringway/app/worker.h"
 #include "ringway/log/error_log.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 // Connected: the handshake starts. It counts as part of connecting, with the
 // same timeout, so a sibling that accepts but never answers is left for the next
@@ -80,4 +80,4 @@ void Worker::upstream_tls_receive(Connection& upstream, std::string_view ciphert
   }
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

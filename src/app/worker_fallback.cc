@@ -3,11 +3,11 @@
 // site's fallback, the other host of the round-robin pair. Only requests of
 // which nothing was sent move: a request that reached the upstream and got no
 // answer may have had its effect there, so that one stays a 502 or 504.
+#include "ringway/app/worker.h"
 #include "ringway/http/request_parser.h"
-#include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
@@ -76,4 +76,4 @@ void Worker::route_reached(std::uint32_t route_index) {
                   routes_[route_index].upstream->authority.c_str());
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

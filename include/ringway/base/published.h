@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 
-namespace ringway::control {
+namespace ringway::base {
 
 template <typename Snapshot>
 class Published {
@@ -49,4 +49,4 @@ class Published {
   std::shared_ptr<const Snapshot> current_;
 };
 
-}  // namespace ringway::control
+}  // namespace ringway::base

@@ -1,10 +1,10 @@
-#include "ringway/control/published.h"
+#include "ringway/base/published.h"
 
 #include <gtest/gtest.h>
 
 #include <memory>
 
-namespace ringway::control {
+namespace ringway::base {
 namespace {
 
 TEST(Published, ReadersSeeANewSnapshotOnlyAfterRefresh) {
@@ -33,4 +33,4 @@ TEST(Published, OldSnapshotsLiveWhileSomeoneHoldsThem) {
 }
 
 }  // namespace
-}  // namespace ringway::control
+}  // namespace ringway::base

@@ -4,21 +4,22 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ringway/app/connection.h"
+#include "ringway/base/chunk_pool.h"
+#include "ringway/base/published.h"
 #include "ringway/config/config.h"
-#include "ringway/control/published.h"
 #include "ringway/dns/address_set.h"
 #include "ringway/http/request_head.h"
 #include "ringway/http/request_parser.h"
 #include "ringway/http/response_head.h"
 #include "ringway/http/response_writer.h"
-#include "ringway/io/buffer_ring.h"
-#include "ringway/io/chunk_pool.h"
-#include "ringway/io/connection.h"
+#include "ringway/io/completion.h"
 #include "ringway/io/ring.h"
 #include "ringway/io/timer_wheel.h"
 #include "ringway/log/rate_limit.h"
@@ -28,7 +29,14 @@
 #include "ringway/tls/client_context.h"
 #include "ringway/tls/ticket_keys.h"
 
-namespace ringway::io {
+namespace ringway::app {
+
+using base::ChunkPool;
+using io::Completion;
+using io::Operation;
+using io::OperationKind;
+using io::TimerNode;
+using io::TimerWheel;
 
 // Marks a request ringway forwarded, so that two hosts never bounce one between them.
 inline constexpr std::string_view hop_header = "X-Ringway-Hop";
@@ -44,17 +52,22 @@ struct WorkerSettings {
   std::vector<ListenerSocket> listeners;
   std::size_t index = 0;  // this worker's number: its context set in the certificate store
   // HTTPS: the current certificates and ticket keys, and the sites requests go to.
-  const control::Published<tls::CertificateStore>* certificates = nullptr;
-  const control::Published<tls::TicketKeys>* ticket_keys = nullptr;
+  const base::Published<tls::CertificateStore>* certificates = nullptr;
+  const base::Published<tls::TicketKeys>* ticket_keys = nullptr;
   const proxy::SiteRouter* sites = nullptr;
+  // Where proxied requests go, numbered once by the caller for everyone (must outlive the worker).
+  const proxy::UpstreamRoutes* routes = nullptr;
   // Per route (proxy::upstream_routes): the addresses of its upstream name; null
   // for literal upstreams and sites without an upstream.
-  std::vector<const control::Published<dns::AddressSet>*> upstream_addresses;
+  std::vector<const base::Published<dns::AddressSet>*> upstream_addresses;
   // Per route: this worker's own TLS context for an https upstream, else null.
   std::vector<std::shared_ptr<const tls::ClientContext>> upstream_tls;
   int webroot_fd = -1;     // shared, read-only: an O_PATH directory
   int access_log_fd = -1;  // shared; -1 when access logging is off
   int cpu = -1;            // pin to this CPU; -1 leaves the thread unpinned
+  // Tests: a ring to drive the worker with (a fake); null: the worker opens a
+  // real one on its own thread (SINGLE_ISSUER binds a ring to its creator).
+  io::Ring* ring = nullptr;
 };
 
 class Worker {
@@ -75,9 +88,9 @@ class Worker {
   // worker.cc: the loop, accepting, timers, closing, stopping.
   void prep_accept(std::uint32_t listener_index);
   void prep_wake_read();
-  void dispatch(const io_uring_cqe& completion);
-  void on_accept(std::uint32_t listener_index, const io_uring_cqe& completion);
-  void on_wake(const io_uring_cqe& completion);
+  void dispatch(const io::Completion& completion);
+  void on_accept(std::uint32_t listener_index, const io::Completion& completion);
+  void on_wake(const io::Completion& completion);
   void on_timer(TimerNode& node);
   void on_socket_close(Connection& connection);
   Connection& take_slot(int fd);
@@ -89,8 +102,8 @@ class Worker {
   void open_access_log();
   void flush_access_log();
   void write_next_log_chunk();
-  void on_log_write(const io_uring_cqe& completion);
-  Connection* connection_for(const io_uring_cqe& completion);
+  void on_log_write(const io::Completion& completion);
+  Connection* connection_for(const io::Completion& completion);
   std::uint32_t slot_of(const Connection& connection) const {
     return static_cast<std::uint32_t>(&connection - connections_.data());
   }
@@ -107,13 +120,14 @@ class Worker {
   void hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length);
   void release_held(Connection& connection);
   void resume_input(Connection& connection);
-  void on_receive(Connection& connection, const io_uring_cqe& completion);
+  void on_receive(Connection& connection, const io::Completion& completion);
+  void on_received_buffer(Connection& connection, std::uint16_t buffer_id, std::uint32_t length);
   void consume_input(Connection& connection, std::string_view data, bool data_is_owned);
   bool answer(Connection& connection, const http::RequestHead& head, std::string_view request);
   bool answer_error(Connection& connection, http::ParseStatus status);
   bool keep_leftover(Connection& connection, std::string_view leftover);
   void flush_output(Connection& connection);
-  void on_send(Connection& connection, const io_uring_cqe& completion);
+  void on_send(Connection& connection, const io::Completion& completion);
   void after_output_drained(Connection& connection);
   void schedule_idle_timer(Connection& connection);
   void log_access(const Connection& connection, const PendingRequest& request, int status,
@@ -149,12 +163,12 @@ class Worker {
   bool upstream_address(std::uint32_t route_index, std::uint32_t attempt, sockaddr_storage& address,
                         socklen_t& length, std::uint64_t& generation);
   void connect_failed(Connection& upstream, std::string_view reason);
-  void on_connect(Connection& upstream, const io_uring_cqe& completion);
+  void on_connect(Connection& upstream, const io::Completion& completion);
   void upstream_output_drained(Connection& upstream);
   void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
   void upstream_take_input(Connection& upstream);
   std::span<char> direct_receive_area(Connection& upstream);
-  void on_direct_receive(Connection& upstream, int result);
+  void on_direct_receive(Connection& upstream, std::uint32_t received_bytes);
   bool forward_response_head(Connection& upstream, Connection& client);
   void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
   void client_output_drained(Connection& client);
@@ -179,19 +193,19 @@ class Worker {
 
   // worker_challenge.cc: serving ACME challenge files through the ring.
   void start_challenge(Connection& connection, std::string_view token);
-  void on_file_open(Connection& connection, const io_uring_cqe& completion);
-  void on_file_read(Connection& connection, const io_uring_cqe& completion);
+  void on_file_open(Connection& connection, const io::Completion& completion);
+  void on_file_read(Connection& connection, const io::Completion& completion);
   void on_file_close(Connection& connection);
   bool ask_acme_peer(Connection& connection);
   void finish_challenge(Connection& connection, int status, std::string_view body);
 
   WorkerSettings settings_;
-  control::Published<tls::CertificateStore>::Reader certificates_;
-  control::Published<tls::TicketKeys>::Reader ticket_keys_;
+  base::Published<tls::CertificateStore>::Reader certificates_;
+  base::Published<tls::TicketKeys>::Reader ticket_keys_;
   std::uint64_t tls_refused_logged_ms_ = 0;
   http::ParserLimits parser_limits_;
-  Ring ring_;
-  BufferRing receive_buffers_;
+  std::unique_ptr<io::Ring> owned_ring_;
+  io::Ring* ring_ = nullptr;
   ChunkPool input_pool_;
   ChunkPool output_pool_;
   TimerWheel timers_;
@@ -217,14 +231,12 @@ class Worker {
   std::vector<proxy::UpstreamRoute> routes_;
   std::uint32_t acme_peer_route_ = proxy::no_route;
   std::vector<std::vector<IdleUpstream>> idle_upstreams_;
-  std::vector<control::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per route
+  std::vector<base::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per route
   std::vector<std::uint32_t> next_address_;  // per route: spreads new connections over addresses
   std::vector<log::RateLimit> upstream_error_logs_;  // per route: connect errors, once a second
   std::vector<bool> failing_over_;                   // per route: its requests go to its fallback
   std::vector<std::uint64_t> local_probe_at_ms_;     // per route: when to try the local one again
 
-  int wake_fd_ = -1;
-  std::uint64_t wake_value_ = 0;
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
   std::uint64_t stop_deadline_ms_ = 0;
@@ -248,4 +260,4 @@ class Worker {
   std::uint64_t turn_ = 1;         // loop turns, to tell which sends were counted in this one
 };
 
-}  // namespace ringway::io
+}  // namespace ringway::app

@@ -1,8 +1,7 @@
-#include "ringway/io/worker.h"
+#include "ringway/app/worker.h"
 
 #include <pthread.h>
 #include <sched.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,17 +9,16 @@
 #include <cstring>
 #include <ctime>
 
+#include "ringway/base/clock.h"
 #include "ringway/http/response_writer.h"
-#include "ringway/io/clock.h"
-#include "ringway/io/listener.h"
+#include "ringway/io/uring_ring.h"
 #include "ringway/log/error_log.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
 constexpr unsigned ring_entries = 4096;
-constexpr std::uint16_t receive_group_id = 0;
 constexpr std::uint32_t receive_buffer_count = 1024;  // a power of two
 constexpr std::uint32_t receive_buffer_bytes = 4096;
 constexpr std::uint32_t timer_tick_ms = 100;
@@ -41,7 +39,7 @@ Worker::Worker(WorkerSettings settings)
       // in few large sends (taken per response, so idle connections hold none).
       output_pool_(std::max<std::size_t>(settings_.config->limits.request_head_bytes + 8192,
                                          output_chunk_bytes_min)),
-      timers_(monotonic_ms(), timer_tick_ms, timer_slot_count),
+      timers_(base::monotonic_ms(), timer_tick_ms, timer_slot_count),
       connections_(settings_.config->limits.connections_per_worker) {
   parser_limits_.head_bytes_max = settings_.config->limits.request_head_bytes;
   parser_limits_.header_count_max = settings_.config->limits.header_count;
@@ -51,13 +49,12 @@ Worker::Worker(WorkerSettings settings)
   }
   accepting_.assign(settings_.listeners.size(), false);
   if (settings_.certificates != nullptr)
-    certificates_ = control::Published<tls::CertificateStore>::Reader(*settings_.certificates);
+    certificates_ = base::Published<tls::CertificateStore>::Reader(*settings_.certificates);
   if (settings_.ticket_keys != nullptr)
-    ticket_keys_ = control::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
+    ticket_keys_ = base::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
   held_.reserve(receive_buffer_count);
-  proxy::UpstreamRoutes routes = proxy::upstream_routes(*settings_.config);
-  routes_ = std::move(routes.routes);
-  acme_peer_route_ = routes.acme_peer;
+  routes_ = settings_.routes->routes;
+  acme_peer_route_ = settings_.routes->acme_peer;
   idle_upstreams_.resize(routes_.size());
   next_address_.assign(routes_.size(), 0);
   upstream_error_logs_.assign(routes_.size(), log::RateLimit());
@@ -65,13 +62,12 @@ Worker::Worker(WorkerSettings settings)
   local_probe_at_ms_.assign(routes_.size(), 0);
   settings_.upstream_tls.resize(routes_.size());
   for (std::size_t route = 0; route < routes_.size(); ++route) {
-    const control::Published<dns::AddressSet>* published =
+    const base::Published<dns::AddressSet>* published =
         route < settings_.upstream_addresses.size() ? settings_.upstream_addresses[route] : nullptr;
     upstream_addresses_.push_back(published != nullptr
-                                      ? control::Published<dns::AddressSet>::Reader(*published)
-                                      : control::Published<dns::AddressSet>::Reader());
+                                      ? base::Published<dns::AddressSet>::Reader(*published)
+                                      : base::Published<dns::AddressSet>::Reader());
   }
-  wake_fd_ = eventfd(0, EFD_CLOEXEC);
   open_access_log();
 }
 
@@ -83,7 +79,6 @@ Worker::~Worker() {
     if (connection.fd >= 0) close(connection.fd);
     if (connection.file_fd >= 0) close(connection.file_fd);
   }
-  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 std::string Worker::open() {
@@ -93,16 +88,19 @@ std::string Worker::open() {
     CPU_SET(settings_.cpu, &cpus);
     pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
   }
-  if (wake_fd_ < 0) return std::string("eventfd: ") + std::strerror(errno);
-  std::string error = ring_.open(ring_entries);
-  if (!error.empty()) return error;
-  if (!ring_.features().single_issuer_defer_taskrun) {
-    log::write_line(log::Level::warning,
-                    "io_uring: no SINGLE_ISSUER/DEFER_TASKRUN (Linux 6.1+): running without them");
+  ring_ = settings_.ring;
+  if (ring_ == nullptr) {
+    auto ring = std::make_unique<io::UringRing>();
+    std::string error = ring->open({ring_entries, receive_buffer_count, receive_buffer_bytes});
+    if (!error.empty()) return error;
+    if (!ring->features().single_issuer_defer_taskrun) {
+      log::write_line(
+          log::Level::warning,
+          "io_uring: no SINGLE_ISSUER/DEFER_TASKRUN (Linux 6.1+): running without them");
+    }
+    owned_ring_ = std::move(ring);
+    ring_ = owned_ring_.get();
   }
-  error = receive_buffers_.open(ring_.raw(), receive_group_id, receive_buffer_count,
-                                receive_buffer_bytes);
-  if (!error.empty()) return error;
   refresh_clock();
   for (std::uint32_t index = 0; index < settings_.listeners.size(); ++index) prep_accept(index);
   prep_wake_read();
@@ -110,29 +108,24 @@ std::string Worker::open() {
 }
 
 void Worker::prep_accept(std::uint32_t listener_index) {
-  io_uring_sqe* submission = ring_.next_submission({OperationKind::accept, listener_index, 0});
-  // Multishot accept (5.19): one submission keeps producing connections.
-  io_uring_prep_multishot_accept(submission, settings_.listeners[listener_index].fd, nullptr,
-                                 nullptr, SOCK_CLOEXEC);
+  ring_->prep_accept_multishot({OperationKind::accept, listener_index, 0},
+                               settings_.listeners[listener_index].fd);
   accepting_[listener_index] = true;
 }
 
 void Worker::prep_wake_read() {
-  io_uring_sqe* submission = ring_.next_submission({OperationKind::wake, 0, 0});
-  io_uring_prep_read(submission, wake_fd_, &wake_value_, sizeof wake_value_, 0);
+  ring_->prep_wake_wait({OperationKind::wake, 0, 0});
 }
 
 void Worker::request_stop() {
   stop_requested_.store(true, std::memory_order_release);
-  std::uint64_t one = 1;
-  ssize_t ignored = write(wake_fd_, &one, sizeof one);
-  (void)ignored;
+  // Before open() there is no ring: the flag alone stops run() at its first turn.
+  if (ring_ != nullptr) ring_->wake();
 }
 
 void Worker::run() {
   for (;;) {
     flush_access_log();
-    receive_buffers_.publish();
     if (stopping_ && active_connections_ == 0 && !access_log_in_flight_) break;
     std::uint64_t wait_ms = timers_.milliseconds_to_next_tick(now_ms_) + 1;
     // A send of a small response completes during the submit itself. Waiting for
@@ -140,23 +133,16 @@ void Worker::run() {
     // is new work instead of waking once for the sends and once for the requests.
     // Should a counted send not complete at once after all, the short wait bounds
     // the delay; under load new requests wake us long before it ends.
-    if (ring_.take_early_submit()) sends_since_wait_ = 0;
+    if (ring_->take_early_submit()) sends_since_wait_ = 0;
     if (sends_since_wait_ > 0) wait_ms = std::min<std::uint64_t>(wait_ms, counted_send_wait_ms);
-    int result = ring_.submit_and_wait(1 + sends_since_wait_, wait_ms);
+    int result = ring_->submit_and_wait(1 + sends_since_wait_, wait_ms);
     sends_since_wait_ = 0;
     ++turn_;
     if (result < 0 && result != -EBUSY) {
       log::write_line(log::Level::error, "worker: io_uring_enter: %s", std::strerror(-result));
       break;
     }
-    unsigned head = 0;
-    unsigned seen = 0;
-    io_uring_cqe* completion = nullptr;
-    io_uring_for_each_cqe(ring_.raw(), head, completion) {
-      dispatch(*completion);
-      ++seen;
-    }
-    io_uring_cq_advance(ring_.raw(), seen);
+    ring_->for_each_completion([this](const Completion& completion) { dispatch(completion); });
     refresh_clock();
     // New certificates or ticket keys apply to connections accepted from now on.
     certificates_.refresh();
@@ -179,18 +165,17 @@ void Worker::run() {
 }
 
 void Worker::refresh_clock() {
-  now_ms_ = monotonic_ms();
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  now_unix_ns_ = static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-  if (now.tv_sec != date_second_) {
-    date_second_ = now.tv_sec;
-    http::format_http_date(now.tv_sec, date_);
+  now_ms_ = ring_->now_ms();
+  now_unix_ns_ = ring_->now_unix_ns();
+  std::int64_t second = now_unix_ns_ / 1000000000;
+  if (second != date_second_) {
+    date_second_ = second;
+    http::format_http_date(second, date_);
   }
 }
 
-Connection* Worker::connection_for(const io_uring_cqe& completion) {
-  Operation operation = Operation::unpack(completion.user_data);
+Connection* Worker::connection_for(const io::Completion& completion) {
+  Operation operation = completion.operation;
   if (operation.slot >= connections_.size()) return nullptr;
   Connection& connection = connections_[operation.slot];
   // A completion for an earlier tenant of this slot: that tenant is gone.
@@ -198,8 +183,8 @@ Connection* Worker::connection_for(const io_uring_cqe& completion) {
   return &connection;
 }
 
-void Worker::dispatch(const io_uring_cqe& completion) {
-  Operation operation = Operation::unpack(completion.user_data);
+void Worker::dispatch(const io::Completion& completion) {
+  Operation operation = completion.operation;
   switch (operation.kind) {
     case OperationKind::accept:
       on_accept(operation.slot, completion);
@@ -245,27 +230,28 @@ void Worker::dispatch(const io_uring_cqe& completion) {
   }
 }
 
-void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& completion) {
-  bool failed =
-      completion.res < 0 && completion.res != -ECANCELED && completion.res != -ECONNABORTED;
-  if (!(completion.flags & IORING_CQE_F_MORE)) {
+void Worker::on_accept(std::uint32_t listener_index, const io::Completion& completion) {
+  io::Outcome outcome = completion.outcome();
+  bool failed = outcome != io::Outcome::done && outcome != io::Outcome::canceled &&
+                outcome != io::Outcome::aborted;
+  if (!completion.more) {
     accepting_[listener_index] = false;
     // After a failure (out of file descriptors, say) try again a little later
     // instead of spinning on the same error.
     if (failed) accept_retry_ms_ = now_ms_ + accept_retry_ms;
     if (!stopping_ && !failed) prep_accept(listener_index);
   }
-  if (completion.res < 0) {
+  if (outcome != io::Outcome::done) {
     if (failed && now_ms_ >= accept_error_logged_ms_ + 1000) {
       accept_error_logged_ms_ = now_ms_;
-      log::write_line(log::Level::error, "accept: %s", std::strerror(-completion.res));
+      log::write_line(log::Level::error, "accept: %s", completion.error_text());
     }
     return;
   }
-  int fd = completion.res;
+  int fd = completion.result;
   if (stopping_ || free_head_ >= connections_.size()) {
     // Full: refuse now, cleanly, instead of accepting work we cannot hold.
-    close(fd);
+    ring_->close_now(fd);
     if (!stopping_ && (refused_connections_++ & 1023) == 0) {
       log::write_line(log::Level::warning,
                       "connection limit (%u per worker) reached: refusing new connections",
@@ -275,9 +261,7 @@ void Worker::on_accept(std::uint32_t listener_index, const io_uring_cqe& complet
   }
   Connection& connection = take_slot(fd);
   // The client's address: for the access log, X-Forwarded-For and error lines.
-  std::string peer = peer_address_text(fd);
-  std::memcpy(connection.remote_ip, peer.data(),
-              std::min(peer.size(), sizeof connection.remote_ip - 1));
+  ring_->peer_address(fd, connection.remote_ip);
   connection.head_started_ms = now_ms_;
   // For HTTPS this also bounds the handshake.
   timers_.schedule(connection.timer, now_ms_ + settings_.config->timeouts.request_head_ms);
@@ -303,7 +287,7 @@ Connection& Worker::take_slot(int fd) {
   return connection;
 }
 
-void Worker::on_wake(const io_uring_cqe& completion) {
+void Worker::on_wake(const io::Completion& completion) {
   (void)completion;
   if (stop_requested_.load(std::memory_order_acquire)) {
     if (!stopping_) begin_stop();
@@ -321,11 +305,10 @@ void Worker::begin_stop() {
     int fd = settings_.listeners[index].fd;
     settings_.listeners[index].fd = -1;
     if (accepting_[index]) {
-      io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
-      io_uring_prep_cancel_fd(cancel, fd, IORING_ASYNC_CANCEL_ALL);
-      cancel->flags |= IOSQE_IO_HARDLINK;
+      ring_->prep_cancel_and_close({OperationKind::ignored, 0, 0}, fd);
+    } else {
+      ring_->prep_close({OperationKind::ignored, 0, 0}, fd);
     }
-    io_uring_prep_close(ring_.next_submission({OperationKind::ignored, 0, 0}), fd);
   }
   for (Connection& connection : connections_) {
     if (!connection.in_use || connection.closing) continue;
@@ -386,15 +369,13 @@ void Worker::close_connection(Connection& connection) {
   }
   TimerWheel::cancel(connection.timer);
   release_held(connection);
+  Operation close_operation = operation_for(OperationKind::socket_close, connection);
   if (connection.receiving || connection.sending || connection.connecting) {
     // A multishot receive holds the socket open: cancel it before closing.
-    io_uring_sqe* cancel = ring_.next_submission({OperationKind::ignored, 0, 0});
-    io_uring_prep_cancel_fd(cancel, connection.fd, IORING_ASYNC_CANCEL_ALL);
-    cancel->flags |= IOSQE_IO_HARDLINK;
+    ring_->prep_cancel_and_close(close_operation, connection.fd);
+  } else {
+    ring_->prep_close(close_operation, connection.fd);
   }
-  io_uring_sqe* submission =
-      ring_.next_submission(operation_for(OperationKind::socket_close, connection));
-  io_uring_prep_close(submission, connection.fd);
 }
 
 void Worker::on_socket_close(Connection& connection) {
@@ -423,4 +404,4 @@ void Worker::release_if_done(Connection& connection) {
   --active_connections_;
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

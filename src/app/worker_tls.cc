@@ -4,10 +4,10 @@
 #include <cstring>
 #include <span>
 
-#include "ringway/io/worker.h"
+#include "ringway/app/worker.h"
 #include "ringway/log/error_log.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
@@ -168,4 +168,4 @@ bool Worker::answer_site(Connection& connection, const http::RequestHead& head,
   return true;
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

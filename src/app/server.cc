@@ -1,4 +1,4 @@
-#include "ringway/control/server.h"
+#include "ringway/app/server.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -12,21 +12,21 @@
 #include <string>
 #include <thread>
 
+#include "ringway/app/listeners.h"
+#include "ringway/app/worker.h"
+#include "ringway/base/clock.h"
 #include "ringway/control/control_loop.h"
 #include "ringway/control/signals.h"
 #include "ringway/control/tls_state.h"
 #include "ringway/dns/resolver.h"
-#include "ringway/io/clock.h"
-#include "ringway/io/listener.h"
 #include "ringway/io/ring.h"
-#include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 #include "ringway/proxy/site_router.h"
 #include "ringway/proxy/upstream_routes.h"
 #include "ringway/tls/client_context.h"
 #include "ringway/tls/crypto_build.h"
 
-namespace ringway::control {
+namespace ringway::app {
 
 namespace {
 
@@ -36,7 +36,7 @@ using log::write_line;
 constexpr std::uint64_t ticket_key_rotation_ms = std::uint64_t{3600} * 1000;
 
 struct WorkerThread {
-  std::unique_ptr<io::Worker> worker;
+  std::unique_ptr<Worker> worker;
   std::thread thread;
 };
 
@@ -66,10 +66,10 @@ proxy::SiteRouter make_site_router(const config::Config& config) {
 }
 
 // This worker's own SO_REUSEPORT sockets for every listen address.
-bool open_listeners(const config::Config& config, io::WorkerSettings& settings) {
+bool open_listeners(const config::Config& config, WorkerSettings& settings) {
   auto open_all = [&](const std::vector<config::ListenAddress>& addresses, bool tls) {
     for (const config::ListenAddress& address : addresses) {
-      io::ListenResult listener = io::open_listener(address, io::listen_backlog, config.tcp);
+      io::ListenResult listener = open_tuned_listener(address, io::listen_backlog, config.tcp);
       if (listener.fd < 0) {
         write_line(Level::error, "%s", listener.error.c_str());
         return false;
@@ -79,7 +79,7 @@ bool open_listeners(const config::Config& config, io::WorkerSettings& settings) 
     return true;
   };
   if (open_all(config.http.listen, false) && open_all(config.https.listen, true)) return true;
-  for (const io::ListenerSocket& listener : settings.listeners) close(listener.fd);
+  for (const ListenerSocket& listener : settings.listeners) close(listener.fd);
   settings.listeners.clear();
   return false;
 }
@@ -90,7 +90,7 @@ bool start_workers(std::vector<WorkerThread>& workers) {
   for (WorkerThread& entry : workers) {
     auto opened = std::make_shared<std::promise<std::string>>();
     started.push_back(opened->get_future());
-    io::Worker* worker = entry.worker.get();
+    Worker* worker = entry.worker.get();
     entry.thread = std::thread([worker, opened] {
       std::string error = worker->open();
       bool ok = error.empty();
@@ -131,7 +131,7 @@ bool make_upstream_tls(const config::Config& config,
   return true;
 }
 
-using io::monotonic_ms;
+using base::monotonic_ms;
 std::string listen_summary(const config::Config& config) {
   std::string text;
   for (const config::ListenAddress& address : config.http.listen) {
@@ -180,7 +180,7 @@ int run_server(const config::Config& config) {
   }
   std::vector<int> cpus = allowed_cpus();
   std::size_t worker_count = worker_count_for(config, cpus);
-  std::optional<TlsState> tls;
+  std::optional<control::TlsState> tls;
   if (!config.sites.empty()) {
     write_line(Level::info, "tls: %s", tls::describe(tls::crypto_build()).c_str());
     tls.emplace(config, worker_count);
@@ -188,10 +188,12 @@ int run_server(const config::Config& config) {
   proxy::SiteRouter sites = make_site_router(config);
   // Upstream names are resolved by the control loop; workers read the results.
   dns::Resolver resolver;
-  std::vector<proxy::UpstreamRoute> routes = proxy::upstream_routes(config).routes;
+  // Numbered once: the resolver, the TLS contexts and every worker's pools use these indexes.
+  const proxy::UpstreamRoutes numbered_routes = proxy::upstream_routes(config);
+  const std::vector<proxy::UpstreamRoute>& routes = numbered_routes.routes;
   std::vector<std::vector<std::shared_ptr<const tls::ClientContext>>> upstream_tls;
   if (!make_upstream_tls(config, routes, worker_count, upstream_tls)) return 1;
-  std::vector<const Published<dns::AddressSet>*> upstream_addresses(routes.size(), nullptr);
+  std::vector<const base::Published<dns::AddressSet>*> upstream_addresses(routes.size(), nullptr);
   bool resolving = false;
   for (std::size_t index = 0; index < routes.size(); ++index) {
     const config::Upstream* upstream = routes[index].upstream;
@@ -207,10 +209,10 @@ int run_server(const config::Config& config) {
     upstream_addresses[index] = &resolver.resolve(upstream->host, upstream->port, monotonic_ms());
   }
 
-  block_control_signals();
+  control::block_control_signals();
   std::vector<WorkerThread> workers(worker_count);
   for (std::size_t index = 0; index < worker_count; ++index) {
-    io::WorkerSettings settings;
+    WorkerSettings settings;
     settings.config = &config;
     settings.index = index;
     settings.webroot_fd = webroot_fd;
@@ -221,17 +223,18 @@ int run_server(const config::Config& config) {
       settings.ticket_keys = &tls->ticket_keys();
     }
     settings.sites = &sites;  // HTTPS requests, and plain ones for sites with http = "proxy"
+    settings.routes = &numbered_routes;
     settings.upstream_addresses = upstream_addresses;
     settings.upstream_tls = std::move(upstream_tls[index]);
     if (!open_listeners(config, settings)) return 1;  // earlier workers close their own
-    workers[index].worker = std::make_unique<io::Worker>(std::move(settings));
+    workers[index].worker = std::make_unique<Worker>(std::move(settings));
   }
 
   bool all_started = start_workers(workers);
   if (all_started) {
     write_line(Level::info, "ringway: listening on %s with %zu workers (config %s)",
                listen_summary(config).c_str(), worker_count, config.source.c_str());
-    ControlActions actions;
+    control::ControlActions actions;
     if (resolving) actions.resolver = &resolver;
     if (tls) {
       actions.reload = [&tls](std::string_view reason) { tls->reload(reason); };
@@ -243,7 +246,7 @@ int run_server(const config::Config& config) {
         write_line(Level::info, "SIGHUP: no certificates to reload");
       };
     }
-    run_control_loop(actions);
+    control::run_control_loop(actions);
     write_line(Level::info, "stopping: finishing in-flight responses (up to %u ms)",
                config.timeouts.shutdown_ms);
   }
@@ -255,4 +258,4 @@ int run_server(const config::Config& config) {
   return all_started ? 0 : 1;
 }
 
-}  // namespace ringway::control
+}  // namespace ringway::app

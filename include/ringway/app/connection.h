@@ -12,7 +12,7 @@
 #include "ringway/io/timer_wheel.h"
 #include "ringway/tls/session.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 // What a challenge response needs once its file has been read. The views point
 // into the connection's own input chunk, which stays put until the response is out.
@@ -135,10 +135,10 @@ struct Connection {
   Relay relay;
   sockaddr_storage upstream_address{};  // upstream: where it connects, kept for the connect op
 
-  TimerNode timer;
+  io::TimerNode timer;
   char remote_ip[46] = {};
 
   std::string_view input_view() const { return {input, input_bytes}; }
 };
 
-}  // namespace ringway::io
+}  // namespace ringway::app

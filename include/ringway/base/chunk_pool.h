@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-namespace ringway::io {
+namespace ringway::base {
 
 class ChunkPool {
  public:
@@ -33,4 +33,4 @@ class ChunkPool {
   std::vector<char*> free_;
 };
 
-}  // namespace ringway::io
+}  // namespace ringway::base

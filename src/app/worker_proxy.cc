@@ -10,14 +10,14 @@
 #include <cstring>
 #include <string>
 
+#include "ringway/app/worker.h"
 #include "ringway/http/request_rewriter.h"
 #include "ringway/http/response_parser.h"
 #include "ringway/http/response_rewriter.h"
-#include "ringway/io/worker.h"
 #include "ringway/log/error_log.h"
 #include "ringway/preflight/socket_tuning.h"
 
-namespace ringway::io {
+namespace ringway::app {
 
 namespace {
 
@@ -250,10 +250,10 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
     return nullptr;
   }
   if (attempt == 0) ++next_address_[route_index];  // new connections take turns over the set
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int fd = ring_->open_stream_socket(address.ss_family);
   if (fd < 0) {
     log::write_line(log::Level::error, "upstream %s: socket: %s", target.authority.c_str(),
-                    std::strerror(errno));
+                    std::strerror(-fd));
     return nullptr;
   }
   int on = 1;
@@ -267,23 +267,22 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   upstream.relay.address_generation = generation;
   upstream.upstream_address = address;
   upstream.tls = settings_.upstream_tls[route_index] != nullptr;
-  io_uring_sqe* submission = ring_.next_submission(operation_for(OperationKind::connect, upstream));
-  io_uring_prep_connect(submission, fd,
-                        reinterpret_cast<const sockaddr*>(&upstream.upstream_address),
-                        address_length);
+  ring_->prep_connect(operation_for(OperationKind::connect, upstream), fd,
+                      reinterpret_cast<const sockaddr*>(&upstream.upstream_address),
+                      address_length);
   upstream.connecting = true;
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_connect_ms);
   return &upstream;
 }
 
-void Worker::on_connect(Connection& upstream, const io_uring_cqe& completion) {
+void Worker::on_connect(Connection& upstream, const io::Completion& completion) {
   upstream.connecting = false;
   if (upstream.closing) {
     release_if_done(upstream);
     return;
   }
-  if (completion.res < 0) {
-    connect_failed(upstream, std::strerror(-completion.res));
+  if (completion.outcome() != io::Outcome::done) {
+    connect_failed(upstream, completion.error_text());
     return;
   }
   route_reached(upstream.relay.route);
@@ -366,11 +365,11 @@ std::span<char> Worker::direct_receive_area(Connection& upstream) {
   return {upstream.input + upstream.input_bytes, bytes};
 }
 
-// result: bytes received into input, or -ECANCELED (paused meanwhile).
-void Worker::on_direct_receive(Connection& upstream, int result) {
+// received_bytes: into input; 0 when it was cancelled (paused meanwhile).
+void Worker::on_direct_receive(Connection& upstream, std::uint32_t received_bytes) {
   upstream.receiving_into_input = false;
   if (upstream.closing || upstream.lingering) return;
-  if (result > 0) upstream.input_bytes += static_cast<std::uint32_t>(result);
+  upstream.input_bytes += received_bytes;
   if (!upstream.paused && upstream.input_bytes > 0) upstream_take_input(upstream);
 }
 
@@ -606,4 +605,4 @@ bool Worker::answer_status(Connection& client, const PendingRequest& request, in
   return true;
 }
 
-}  // namespace ringway::io
+}  // namespace ringway::app

@@ -7,7 +7,7 @@
 
 #include "ringway/config/config.h"
 
-namespace ringway::control {
+namespace ringway::app {
 
 // The CPUs in this process's affinity mask.
 std::vector<int> allowed_cpus();
@@ -17,4 +17,4 @@ std::size_t worker_count_for(const config::Config& config, const std::vector<int
 // Returns the process exit code: 0 after a graceful stop, 1 when it could not start.
 int run_server(const config::Config& config);
 
-}  // namespace ringway::control
+}  // namespace ringway::app
