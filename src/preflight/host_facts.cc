@@ -107,7 +107,7 @@ KernelConfig read_kernel_config(const HostPaths& paths) {
   std::string error;
   std::string compressed_path = paths.proc + "/config.gz";
   if (std::optional<std::string> compressed = read_file_text(compressed_path, error)) {
-    if (std::optional<std::string> text = gunzip(*compressed)) {
+    if (std::optional<std::string> text = gunzip(*compressed, error)) {
       return KernelConfig::parse(*text, compressed_path);
     }
   }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gzip_samples.h"
+#include "gzip_maker.h"
 #include "prepared_tree.h"
 
 namespace ringway::preflight {
@@ -20,7 +20,7 @@ TEST(ReadSysctl, ValuesWithoutTheNewline) {
 
 TEST(ReadKernelConfig, PrefersProcConfigGz) {
   PreparedTree tree;
-  tree.write("proc/config.gz", samples::bytes(samples::fixed_member));
+  tree.write("proc/config.gz", gzip_of("CONFIG_TCP_CONG_BBR=y\n# CONFIG_NET_SCH_FQ is not set\n"));
   tree.write("boot/config-6.1.0-test", "CONFIG_NET_SCH_FQ=y\n");
   KernelConfig config = read_kernel_config(tree.paths());
   EXPECT_EQ(config.source(), tree.root() + "/proc/config.gz");

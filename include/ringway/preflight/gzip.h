@@ -1,6 +1,5 @@
 #pragma once
-// Just enough gzip to read /proc/config.gz without linking zlib: a member's
-// header, its deflate stream (RFC 1951) and its CRC-32 and length trailer.
+// Reading gzip (/proc/config.gz) through zlib, with a ceiling on what comes out.
 
 #include <cstddef>
 #include <optional>
@@ -9,9 +8,10 @@
 
 namespace ringway::preflight {
 
-// The decompressed first member of `compressed`, or nothing when it is not valid
-// gzip, fails its checks, or would be larger than `output_bytes_max`.
-std::optional<std::string> gunzip(std::string_view compressed,
+// The decompressed first gzip member of `compressed` (its CRC-32 and length
+// checked), or nothing when it is not gzip, is truncated or corrupt, or would be
+// larger than `output_bytes_max`; `error` then says which.
+std::optional<std::string> gunzip(std::string_view compressed, std::string& error,
                                   std::size_t output_bytes_max = 64u << 20);
 
 }  // namespace ringway::preflight
