@@ -15,6 +15,7 @@ machine where requests per second do not. See bench/README.md.
 
 import argparse
 import contextlib
+import copy
 import http.client
 import json
 import select
@@ -30,11 +31,15 @@ from harness_processes import (CLIENT_CPU, LISTEN_ADDRESS, REQUEST_HOST, SERVER_
                                HarnessError, ServerSpec, check_alive, free_port, log_tail,
                                memory_bytes, open_file_limit, raise_open_file_limit,
                                started_server, cpu_seconds)
-from harness_report import (UNITS, median_measurement, measurement_json, print_report,
-                            print_targets, ratio_matrix, target_checks)
-from harness_configs import (haproxy_defaults, haproxy_tls_bind, haproxy_tls_global,
+from harness_access_log import (access_log_path, check_line_count, count_lines, empty_log,
+                                logged_run)
+from harness_report import (UNITS, baseline_check, median_measurement, measurement_json,
+                            print_new_over_old, print_report, print_targets, print_versus,
+                            ratio_sets, target_checks)
+from harness_configs import (RINGWAY_BASELINE, haproxy_defaults, haproxy_log_global,
+                             haproxy_tls_bind, haproxy_tls_global,
                              nginx_config_text, nginx_tls_directives, ringway_config_text,
-                             server_command)
+                             server_command, server_kind)
 from harness_tls import TLS_PATH, check_tls_response, make_certificate
 from harness_wrk import Measurement, check_clean, parse_wrk, run_wrk
 from proxy_scenarios import PROXY_SCENARIOS, run_proxy_scenarios
@@ -43,7 +48,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUEST_PATH = "/some/path"
 EXPECTED_LOCATION = f"https://{REQUEST_HOST}{REQUEST_PATH}"
 SERVER_NAMES = ("ringway", "nginx", "haproxy", "floor", "floor-simple")
-TLS_SERVER_NAMES = ("ringway", "nginx", "haproxy")
+FLOOR_NAMES = ("floor", "floor-simple")
+TLS_SERVER_KINDS = ("ringway", "nginx", "haproxy")
+ACCESS_LOG_MODES = {"off": (False,), "on": (True,), "both": (False, True)}
 SCENARIOS = ("redirect", "tls-handshake", "tls-keepalive", "tls-idle-memory", *PROXY_SCENARIOS)
 SCENARIO_GROUPS = {"all": SCENARIOS, "proxy": PROXY_SCENARIOS}
 SMOKE_ROUNDS = 1
@@ -67,6 +74,12 @@ class IdleMeasurement:
     rss_after: int
     anon_before: int
     anon_after: int
+    setup_latency_p99_ms: float = 0.0  # of the idle connections' set-up (tls_load)
+    access_log_lines: int = None
+
+    @property
+    def setups_per_second(self):
+        return self.connections / self.setup_seconds if self.setup_seconds > 0 else 0.0
 
     @property
     def bytes_per_connection(self):
@@ -77,7 +90,7 @@ class IdleMeasurement:
 # Configurations
 
 
-def nginx_config(directory, port, tls=None, tls_port=0, max_connections=0):
+def nginx_config(directory, port, tls=None, tls_port=0, max_connections=0, access_log=None):
     worker_connections = 4096
     head = ""
     tls_server = ""
@@ -96,10 +109,11 @@ def nginx_config(directory, port, tls=None, tls_port=0, max_connections=0):
         return 301 https://$host$request_uri;
     }}
 """
-    return nginx_config_text(directory, "nginx", server + tls_server, worker_connections, head)
+    return nginx_config_text(directory, "nginx", server + tls_server, worker_connections, head,
+                             access_log=access_log)
 
 
-def haproxy_config(port, tls=None, tls_port=0, max_connections=0):
+def haproxy_config(port, tls=None, tls_port=0, max_connections=0, access_log=None):
     maxconn = max_connections if tls is not None else 4096
     tls_global = ""
     tls_frontend = ""
@@ -119,43 +133,52 @@ frontend tls
     return f"""global
     nbthread 1
     maxconn {maxconn}
-{tls_global}
-{haproxy_defaults(maxconn)}
+{haproxy_log_global(access_log)}{tls_global}
+{haproxy_defaults(maxconn, access_log)}
 frontend redirect
     bind {LISTEN_ADDRESS}:{port}
     http-request redirect scheme https code 301
 {tls_frontend}"""
 
 
-def ringway_config(port, acme_webroot, tls=None, tls_port=0, max_connections=0):
+def ringway_config(port, acme_webroot, tls=None, tls_port=0, max_connections=0,
+                   access_log=None):
     # Session tickets off, as nginx's and HAProxy's here (the issue's handshake test).
     limits = (f"[limits]\nconnections_per_worker = {max_connections}\n"
               if tls is not None and max_connections > RINGWAY_DEFAULT_CONNECTIONS else "")
     return ringway_config_text(port, acme_webroot, tls, tls_port, site="status = 200\n",
-                               tail=limits, https="session_tickets = false\n")
+                               tail=limits, https="session_tickets = false\n",
+                               access_log=access_log)
 
 
 def server_spec(name, port, directory, options, tls=None, tls_port=0):
     """The command line for one server, with its config written into the temp directory.
 
     With `tls`, nginx, HAProxy and ringway also listen for HTTPS on tls_port and answer every
-    request there with 200 "ok\\n"; the plain port keeps the redirect."""
+    request there with 200 "ok\\n"; the plain port keeps the redirect. With
+    options.log_requests, each writes a line per request to its access log."""
     log_path = directory / f"{name}.log"
     max_connections = options.idle_connections + 1024
     acme_webroot = directory / "acme-webroot"
+    kind = server_kind(name)
+    access_log = access_log_path(directory, name) if options.log_requests else None
     configs = {
-        "nginx": lambda: nginx_config(directory, port, tls, tls_port, max_connections),
-        "haproxy": lambda: haproxy_config(port, tls, tls_port, max_connections),
-        "ringway": lambda: ringway_config(port, acme_webroot, tls, tls_port, max_connections),
+        "nginx": lambda: nginx_config(directory, port, tls, tls_port, max_connections,
+                                      access_log),
+        "haproxy": lambda: haproxy_config(port, tls, tls_port, max_connections, access_log),
+        "ringway": lambda: ringway_config(port, acme_webroot, tls, tls_port, max_connections,
+                                          access_log),
     }
-    if name in configs:
+    if kind in configs:
         acme_webroot.mkdir(exist_ok=True)
-        command = server_command(name, directory, configs[name](), options.ringway)
-    else:
-        command = [str(options.floor), "--address", LISTEN_ADDRESS, "--port", str(port),
-                   "--location-bytes", str(len(EXPECTED_LOCATION))]
-        if name == "floor-simple":
-            command.append("--simple")
+        command = server_command(kind, directory, configs[kind](),
+                                 options.ringway_binaries.get(name), name)
+        return ServerSpec(name, port, ["taskset", "-c", SERVER_CPU, *command], log_path,
+                          tls_port, access_log, access_log_on_stdout=kind == "haproxy")
+    command = [str(options.floor), "--address", LISTEN_ADDRESS, "--port", str(port),
+               "--location-bytes", str(len(EXPECTED_LOCATION))]
+    if name == "floor-simple":
+        command.append("--simple")
     return ServerSpec(name, port, ["taskset", "-c", SERVER_CPU, *command], log_path, tls_port)
 
 
@@ -219,7 +242,15 @@ def handshake_measurement(result, server_cpu_seconds):
 
 
 def measure(scenario, server, duration_seconds, connections, options, facts=None):
-    """One load run against a started server, with the server's CPU time around it."""
+    """One load run against a started server, with the server's CPU time around it; with an
+    access log, its lines checked against the requests (connections for tls-handshake)."""
+    return logged_run(server, lambda: measure_load(scenario, server, duration_seconds,
+                                                   connections, options, facts),
+                      lambda measurement: measurement.requests, connections)
+
+
+def measure_load(scenario, server, duration_seconds, connections, options, facts=None):
+    """measure() without the access-log check."""
     cpu_before = cpu_seconds(server.process.pid)
     if scenario == "tls-handshake":
         result = run_tls_load(options, ["handshake", "--port", server.spec.tls_port,
@@ -279,6 +310,8 @@ def measure_idle(options, name, directory, tls, plain):
             check_clean(label, Measurement(warm["completed"], 0, 0, 0, 0, warm["errors"], 0),
                         options.smoke)
         time.sleep(0.5)
+        if spec.access_log is not None:
+            empty_log(spec.access_log)
         rss_before, anon_before = memory_bytes(server.process.pid)
         with open(stderr_path, "wb") as stderr_file:
             client = subprocess.Popen(
@@ -299,13 +332,18 @@ def measure_idle(options, name, directory, tls, plain):
                 client.kill()
                 client.wait()
         check_alive(server)
+        # One request on each idle connection: one line each.
+        log_lines = count_lines(spec.access_log) if spec.access_log is not None else None
+    if log_lines is not None:
+        check_line_count(label, log_lines, ready["completed"], ready["errors"])
     if ready["resumed"]:
         raise HarnessError(f"{label}: tls_load reports {ready['resumed']} resumed handshakes")
     measurement = IdleMeasurement(
         connections=ready["completed"], errors=ready["errors"],
         closed_during_hold=done["closed_during_hold"], setup_seconds=ready["seconds"],
         rss_before=rss_before, rss_after=rss_after, anon_before=anon_before,
-        anon_after=anon_after)
+        anon_after=anon_after, setup_latency_p99_ms=ready["latency_p99_ms"],
+        access_log_lines=log_lines)
     problems = []
     if measurement.errors:
         problems.append(f"{measurement.errors} of {options.idle_connections} connections failed"
@@ -340,8 +378,9 @@ def scenario_servers(scenario, names, skipped):
     """The servers a scenario runs: the floors answer only the redirect."""
     if scenario == "redirect":
         return list(names), dict(skipped)
-    chosen = [name for name in names if name in TLS_SERVER_NAMES]
-    left_out = {name: reason for name, reason in skipped.items() if name in TLS_SERVER_NAMES}
+    chosen = [name for name in names if server_kind(name) in TLS_SERVER_KINDS]
+    left_out = {name: reason for name, reason in skipped.items()
+                if server_kind(name) in TLS_SERVER_KINDS}
     return chosen, left_out
 
 
@@ -378,30 +417,49 @@ def run_rate_scenario(options, scenario, names, skipped, directory, tls):
                       f"{measurement.requests_per_cpu_second:,.0f} {UNITS[scenario][0]}, "
                       f"{measurement.requests_per_second:,.0f}/s", file=sys.stderr)
     medians = {name: median_measurement(results[name]) for name in names}
-    ratios = ratio_matrix(results)
-    targets = target_checks(scenario, ratios.get("ringway", {}))
-    print_report(scenario, medians, ratios, skipped, facts)
+    sets = ratio_sets(results)
+    ratios = sets["per_cpu_second"]
+    targets = (target_checks(scenario, ratios.get("ringway", {}))
+               + baseline_check(sets, "per_cpu_second"))
+    print_report(scenario, medians, sets, skipped, facts, options.mode_heading)
     print_targets(targets)
     document = {
         "servers": {name: {"median": medians[name],
                            "rounds": [measurement_json(m) for m in results[name]]}
                     for name in names},
-        "ratios": ratios, "targets": targets, "skipped": skipped,
+        "ratios": ratios, "figure_ratios": sets, "targets": targets, "skipped": skipped,
     }
     if facts:
         document["tls"] = facts
     return document
 
 
-def median_or_none(values):
-    values = [value for value in values if value is not None]
-    return statistics.median(values) if values else None
+# Idle memory: bytes per idle connection (the headline, less is better), beside how fast the
+# connections were set up and the p99 of one set-up.
+IDLE_FIGURES = {"bytes": lambda m: m.bytes_per_connection,
+                "per_second": lambda m: m.setups_per_second,
+                "p99": lambda m: m.setup_latency_p99_ms}
+IDLE_LABELS = {"bytes": "bytes per connection", "per_second": "set-ups/s",
+               "p99": "set-up p99"}
 
 
-def idle_ratio(a, b):
-    """a's bytes per connection over b's, or None where b's growth was not above zero."""
-    return (a.bytes_per_connection / b.bytes_per_connection
-            if b.bytes_per_connection > 0 else None)
+def print_idle_table(options, names, skipped, results, medians, kinds):
+    print(f"\n== tls-idle-memory{options.mode_heading} ({options.idle_connections} idle "
+          "connections; growth of the server's RSS, all its processes; set-up of the TLS ones)")
+    print(f"{'server':<14}{'TLS B/conn':>12}{'plain B/conn':>14}{'TLS RSS MiB':>18}"
+          f"{'setup/s':>10}{'setup p99 ms':>14}{'errors':>8}")
+    for name in names:
+        tls_rounds = results[name]["tls"]
+        middle = sorted(tls_rounds, key=lambda m: m.bytes_per_connection)[len(tls_rounds) // 2]
+        errors = sum(m.errors + m.closed_during_hold for kind in kinds
+                     for m in results[name][kind])
+        print(f"{name:<14}{medians[name]['tls_bytes_per_connection']:>12,.0f}"
+              f"{medians[name]['plain_bytes_per_connection']:>14,.0f}"
+              f"{middle.rss_before / 2**20:>9.1f} -> {middle.rss_after / 2**20:>5.1f}"
+              f"{medians[name]['tls_setups_per_second']:>10,.0f}"
+              f"{medians[name]['tls_setup_latency_p99_ms']:>14.3f}{errors:>8}")
+    for name in skipped:
+        print(f"{name:<14}skipped: {skipped[name]}")
 
 
 def run_idle_scenario(options, names, skipped, directory, tls):
@@ -426,34 +484,22 @@ def run_idle_scenario(options, names, skipped, directory, tls):
                       f"({measurement.connections} connections, RSS "
                       f"{measurement.rss_before / 2**20:.1f} -> "
                       f"{measurement.rss_after / 2**20:.1f} MiB)", file=sys.stderr)
-    medians = {name: {f"{kind}_bytes_per_connection":
-                      statistics.median(m.bytes_per_connection for m in results[name][kind])
-                      for kind in kinds} for name in names}
-    ratios = {kind: {a: {b: median_or_none(idle_ratio(ra, rb) for ra, rb in
-                                            zip(results[a][kind], results[b][kind]))
-                         for b in names if b != a} for a in names} for kind in kinds}
+    medians = {name: {f"{kind}_{key}": statistics.median(getattr(m, key)
+                                                         for m in results[name][kind])
+                      for kind in kinds
+                      for key in ("bytes_per_connection", "setups_per_second",
+                                  "setup_latency_p99_ms")} for name in names}
+    sets = {kind: ratio_sets({name: results[name][kind] for name in names}, IDLE_FIGURES)
+            for kind in kinds}
+    ratios = {kind: sets[kind]["bytes"] for kind in kinds}
     targets = target_checks("tls-idle-memory", ratios["tls"].get("ringway", {}))
-    print(f"\n== tls-idle-memory ({options.idle_connections} idle connections; growth of the "
-          "server's RSS, all its processes)")
-    print(f"{'server':<14}{'TLS B/conn':>12}{'plain B/conn':>14}{'TLS RSS MiB':>18}{'errors':>8}")
-    for name in names:
-        tls_rounds = results[name]["tls"]
-        middle = sorted(tls_rounds, key=lambda m: m.bytes_per_connection)[len(tls_rounds) // 2]
-        errors = sum(m.errors + m.closed_during_hold for kind in kinds
-                     for m in results[name][kind])
-        print(f"{name:<14}{medians[name]['tls_bytes_per_connection']:>12,.0f}"
-              f"{medians[name]['plain_bytes_per_connection']:>14,.0f}"
-              f"{middle.rss_before / 2**20:>9.1f} -> {middle.rss_after / 2**20:>5.1f}"
-              f"{errors:>8}")
-    for name in skipped:
-        print(f"{name:<14}skipped: {skipped[name]}")
-    if "ringway" in names:
-        print()
-        for kind in kinds:
-            for peer, ratio in ratios[kind]["ringway"].items():
-                if ratio is not None:
-                    print(f"ringway vs {peer}, idle {kind}: {ratio:.2f}x the bytes per "
-                          "connection")
+    for kind in kinds:
+        targets += [dict(check, ratio=f"{check['ratio']} idle {kind}")
+                    for check in baseline_check(sets[kind], "bytes", "<=")]
+    print_idle_table(options, names, skipped, results, medians, kinds)
+    for kind in kinds:
+        print_versus(sets[kind], IDLE_LABELS, title=f", idle {kind}")
+        print_new_over_old(sets[kind], IDLE_LABELS, f", idle {kind}")
     print_targets(targets)
     return {
         "connections": options.idle_connections,
@@ -461,7 +507,7 @@ def run_idle_scenario(options, names, skipped, directory, tls):
                            "rounds": {kind: [idle_json(m) for m in results[name][kind]]
                                       for kind in kinds}}
                     for name in names},
-        "ratios": ratios, "targets": targets, "skipped": skipped,
+        "ratios": ratios, "figure_ratios": sets, "targets": targets, "skipped": skipped,
     }
 
 
@@ -484,14 +530,25 @@ def parse_options(arguments):
                         help=f"CI check: {SMOKE_ROUNDS} round of {SMOKE_DURATION_SECONDS} s, "
                              f"{SMOKE_IDLE_CONNECTIONS} idle connections, every scenario unless "
                              "--scenario says; fails on broken servers, never on numbers")
-    parser.add_argument("--ringway", type=Path, default=REPO_ROOT / "build" / "ringway")
+    parser.add_argument("--ringway", type=Path, default=REPO_ROOT / "build" / "ringway",
+                        help="the ringway binary (build/ringway); the new one of an A/B run")
+    parser.add_argument("--ringway-baseline", type=Path, metavar="PATH",
+                        help=f"a second ringway binary (the landed one), run as "
+                             f"{RINGWAY_BASELINE} beside ringway in the same interleaved rounds "
+                             "of every scenario; the report adds new/old ratios")
+    parser.add_argument("--access-log", nargs="?", const="on", default="off",
+                        choices=tuple(ACCESS_LOG_MODES),
+                        help="every server writes a combined (HAProxy: httplog) line per request "
+                             "to a file, checked against the requests; 'both': every scenario "
+                             "without, then with logs (bare --access-log: on)")
     parser.add_argument("--floor", type=Path,
                         default=REPO_ROOT / "build" / "bench" / "floor_responder")
     parser.add_argument("--tls-load", type=Path,
                         default=REPO_ROOT / "build" / "bench" / "tls_load")
     parser.add_argument("--rate-load", type=Path,
                         default=REPO_ROOT / "build" / "bench" / "rate_load")
-    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SERVER_NAMES)}")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SERVER_NAMES)}"
+                                       f" (and {RINGWAY_BASELINE})")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--verbose-errors", action="store_true",
                         help="print tls_load's first error of every run")
@@ -504,10 +561,19 @@ def parse_options(arguments):
     options.names = SERVER_NAMES
     if options.only:
         options.names = tuple(name.strip() for name in options.only.split(",") if name.strip())
-        unknown = set(options.names) - set(SERVER_NAMES)
+        unknown = set(options.names) - {*SERVER_NAMES, RINGWAY_BASELINE}
         if unknown:
             parser.error(f"unknown server(s) {', '.join(sorted(unknown))}; "
-                         f"choose from {','.join(SERVER_NAMES)}")
+                         f"choose from {','.join(SERVER_NAMES)},{RINGWAY_BASELINE}")
+    options.ringway_binaries = {"ringway": options.ringway}
+    if options.ringway_baseline is not None:
+        options.ringway_binaries[RINGWAY_BASELINE] = options.ringway_baseline
+        if "ringway" in options.names and RINGWAY_BASELINE not in options.names:
+            # Next to ringway, so that the two run one after the other in every round.
+            at = options.names.index("ringway") + 1
+            options.names = (*options.names[:at], RINGWAY_BASELINE, *options.names[at:])
+    elif RINGWAY_BASELINE in options.names:
+        parser.error(f"{RINGWAY_BASELINE} needs --ringway-baseline PATH")
     if (options.rounds < 1 or options.duration < 1 or options.connections < 1
             or options.idle_connections < 1):
         parser.error("--rounds, --duration, --connections and --idle-connections must be "
@@ -525,7 +591,7 @@ def display_path(path):
 
 def select_servers(options):
     """The servers to run, and the ones skipped because their binary is not built."""
-    binaries = {"ringway": options.ringway, "floor": options.floor,
+    binaries = {**options.ringway_binaries, "floor": options.floor,
                 "floor-simple": options.floor}
     names, skipped = [], {}
     for name in options.names:
@@ -559,6 +625,54 @@ def runnable_scenarios(options):
     return [scenario for scenario in options.scenarios if scenario not in left_out], left_out
 
 
+def mode_options(options, log_requests):
+    """The options of one access-log mode: whether servers log, and how its reports say so."""
+    mode = copy.copy(options)
+    mode.log_requests = log_requests
+    mode.mode_heading = " (access log on)" if log_requests else ""
+    mode.document_suffix = "+access-log" if log_requests else ""
+    return mode
+
+
+def mode_servers(options, names, skipped):
+    """The servers of a mode: with access logs, not the floors (they write none)."""
+    if not options.log_requests:
+        return names, skipped
+    left_out = {name: "writes no access log" for name in names if name in FLOOR_NAMES}
+    for name in left_out:
+        print(f"{name}: skipped with --access-log: it writes no access log", file=sys.stderr)
+    return ([name for name in names if name not in left_out],
+            {**skipped, **left_out})
+
+
+def run_mode(options, names, skipped, scenarios, directory, tls):
+    """Every scenario in one access-log mode; the documents keyed by scenario (and mode)."""
+    names, skipped = mode_servers(options, names, skipped)
+    documents = {}
+    for scenario in scenarios:
+        if scenario in PROXY_SCENARIOS:
+            continue
+        scenario_directory = directory / f"{scenario}{options.document_suffix}"
+        scenario_directory.mkdir()
+        chosen, left_out = scenario_servers(scenario, names, skipped)
+        if scenario == "tls-idle-memory":
+            documents[scenario] = run_idle_scenario(options, chosen, left_out,
+                                                    scenario_directory, tls)
+        else:
+            documents[scenario] = run_rate_scenario(
+                options, scenario, chosen, left_out, scenario_directory,
+                tls if scenario != "redirect" else None)
+    proxy_scenarios = [scenario for scenario in scenarios if scenario in PROXY_SCENARIOS]
+    if proxy_scenarios:
+        # Right under the temporary directory: the backend nginx makes both traversable.
+        proxy_directory = directory / f"proxy{options.document_suffix}"
+        proxy_directory.mkdir()
+        documents.update(run_proxy_scenarios(options, proxy_scenarios, names, skipped,
+                                             proxy_directory, tls))
+    return {f"{scenario}{options.document_suffix}": document
+            for scenario, document in documents.items()}
+
+
 def run_benchmark(options):
     names, skipped = select_servers(options)
     scenarios, skipped_scenarios = runnable_scenarios(options)
@@ -567,39 +681,28 @@ def run_benchmark(options):
     with tempfile.TemporaryDirectory(prefix="ringway-bench-") as temp:
         directory = Path(temp)
         tls = make_certificate(directory) if any(s != "redirect" for s in scenarios) else None
-        proxy_scenarios = [scenario for scenario in scenarios if scenario in PROXY_SCENARIOS]
-        for scenario in scenarios:
-            if scenario in PROXY_SCENARIOS:
-                continue
-            scenario_directory = directory / scenario
-            scenario_directory.mkdir()
-            chosen, left_out = scenario_servers(scenario, names, skipped)
-            if scenario == "tls-idle-memory":
-                documents[scenario] = run_idle_scenario(options, chosen, left_out,
-                                                        scenario_directory, tls)
-            else:
-                documents[scenario] = run_rate_scenario(
-                    options, scenario, chosen, left_out, scenario_directory,
-                    tls if scenario != "redirect" else None)
-        if proxy_scenarios:
-            (directory / "proxy").mkdir()
-            documents.update(run_proxy_scenarios(options, proxy_scenarios, names, skipped,
-                                                 directory / "proxy", tls))
+        for log_requests in ACCESS_LOG_MODES[options.access_log]:
+            mode = mode_options(options, log_requests)
+            documents.update(run_mode(mode, names, skipped, scenarios, directory, tls))
     print()
     if options.json:
         write_json(options.json, options, documents, skipped_scenarios)
 
 
 def write_json(path, options, documents, skipped_scenarios):
-    if "redirect" in documents:
-        documents["redirect"]["scenario"] = {"request": f"GET {REQUEST_PATH}",
-                                             "host": REQUEST_HOST,
-                                             "expected_location": EXPECTED_LOCATION}
+    for key in ("redirect", "redirect+access-log"):
+        if key in documents:
+            documents[key]["scenario"] = {"request": f"GET {REQUEST_PATH}",
+                                          "host": REQUEST_HOST,
+                                          "expected_location": EXPECTED_LOCATION}
     document = {
         "settings": {"rounds": options.rounds, "duration_seconds": options.duration,
                      "connections": options.connections,
                      "idle_connections": options.idle_connections, "wrk_threads": 1,
-                     "server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU},
+                     "server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU,
+                     "access_log": options.access_log,
+                     "ringway": {name: str(path)
+                                 for name, path in options.ringway_binaries.items()}},
         "scenarios": documents,
         "skipped_scenarios": skipped_scenarios,
     }
