@@ -1,18 +1,27 @@
 """Configuration that several scenarios of bench/harness.py give ringway, nginx and HAProxy: the
-common skeleton (one worker or thread, no access log, long keepalive), ringway's TLS policy in
-nginx's and HAProxy's words, and the command that runs a server on its configuration."""
+common skeleton (one worker or thread, no access log unless asked, long keepalive), ringway's TLS
+policy in nginx's and HAProxy's words, and the command that runs a server on its configuration."""
 
 from harness_processes import LISTEN_ADDRESS, REQUEST_HOST
 from harness_tls import TLS12_CIPHERS, TLS13_SUITES, TLS_GROUPS
 
+# The second ringway binary of an A/B run (--ringway-baseline): the landed one, "ringway" being
+# the new one. It gets the same configuration as ringway in every scenario.
+RINGWAY_BASELINE = "ringway-base"
+RINGWAY_NAMES = ("ringway", RINGWAY_BASELINE)
+CONFIG_FILE_EXTENSIONS = {"nginx": "conf", "haproxy": "cfg", "ringway": "toml"}
 
-CONFIG_FILE_NAMES = {"nginx": "nginx.conf", "haproxy": "haproxy.cfg", "ringway": "ringway.toml"}
+
+def server_kind(name):
+    """What configures a server named `name`: both ringway binaries are ringway."""
+    return "ringway" if name in RINGWAY_NAMES else name
 
 
-def server_command(kind, directory, config_text, ringway=None):
+def server_command(kind, directory, config_text, ringway=None, name=None):
     """Writes the configuration of a server of `kind` (nginx, haproxy, ringway) into directory
-    (nginx's prefix too); the command that runs it in the foreground."""
-    path = directory / CONFIG_FILE_NAMES[kind]
+    (nginx's prefix too) as `<name or kind>.<extension>`; the command that runs it in the
+    foreground, `ringway` being the binary for kind ringway."""
+    path = directory / f"{name or kind}.{CONFIG_FILE_EXTENSIONS[kind]}"
     path.write_text(config_text)
     if kind == "nginx":
         return ["nginx", "-e", "stderr", "-p", str(directory), "-c", str(path)]
@@ -22,10 +31,11 @@ def server_command(kind, directory, config_text, ringway=None):
 
 
 def ringway_config_text(port, acme_webroot, tls=None, tls_port=0, http="", site="", tail="",
-                        https=""):
-    """ringway with one worker, access log off, its plain port redirecting; with `tls`, an
-    HTTPS port and one site for localhost whose settings are `site`. `http` goes into [http],
-    `https` into [https], `tail` (whole tables) before [log]."""
+                        https="", access_log=None):
+    """ringway with one worker, its plain port redirecting, access log off or (`access_log`, a
+    path) combined lines to that file; with `tls`, an HTTPS port and one site for localhost
+    whose settings are `site`. `http` goes into [http], `https` into [https], `tail` (whole
+    tables) before [log]."""
     https = "" if tls is None else f"""[https]
 listen = ["{LISTEN_ADDRESS}:{tls_port}"]
 {https}[[site]]
@@ -38,13 +48,16 @@ listen = ["{LISTEN_ADDRESS}:{port}"]
 acme_webroot = "{acme_webroot}"
 {http}redirect_port = 443
 {https}{tail}[log]
-access = "off"
+access = "{access_log or 'off'}"
+format = "combined"
 """
 
 
-def nginx_config_text(directory, name, servers, worker_connections=4096, head="", http=""):
-    """A whole nginx configuration: one worker, no access log, keepalive that outlasts any run,
-    its pid file and temp paths named after `name` in `directory`; `http` and then `servers`
+def nginx_config_text(directory, name, servers, worker_connections=4096, head="", http="",
+                      access_log=None):
+    """A whole nginx configuration: one worker, keepalive that outlasts any run, its pid file
+    and temp paths named after `name` in `directory`; no access log, or (`access_log`, a path)
+    the combined format written unbuffered to it, nginx's default; `http` and then `servers`
     go into the http block."""
     return f"""daemon off;
 master_process on;
@@ -53,7 +66,7 @@ worker_processes 1;
 error_log stderr warn;
 events {{ worker_connections {worker_connections}; }}
 http {{
-    access_log off;
+    access_log {f"{access_log} combined" if access_log else "off"};
     server_tokens off;
     keepalive_requests 1000000000;
     keepalive_timeout 300s;
@@ -66,12 +79,21 @@ http {{
 """
 
 
-def haproxy_defaults(maxconn):
-    """HAProxy's defaults section: HTTP mode, keepalive, timeouts that outlast any run."""
+def haproxy_log_global(access_log):
+    """HAProxy's `global` log line: with --access-log, each line goes raw to its standard output,
+    which the harness opens on the access log file (one write per line, as syslog would take one
+    datagram; a regular file never blocks, so none is dropped)."""
+    return "    log stdout format raw local0 info\n" if access_log else ""
+
+
+def haproxy_defaults(maxconn, access_log=None):
+    """HAProxy's defaults section: HTTP mode, keepalive, timeouts that outlast any run; with
+    `access_log`, `option httplog` (one line per request, to the global log)."""
+    logging = "    log global\n    option httplog\n" if access_log else ""
     return f"""defaults
     mode http
     maxconn {maxconn}
-    option http-keep-alive
+{logging}    option http-keep-alive
     timeout connect 5s
     timeout client 300s
     timeout server 300s

@@ -31,6 +31,8 @@ class ServerSpec:
     command: list
     log_path: Path
     tls_port: int = 0
+    access_log: Path = None  # with --access-log: the file of one line per request
+    access_log_on_stdout: bool = False  # HAProxy's `log stdout`: the harness opens the file
 
 
 @dataclass
@@ -38,6 +40,7 @@ class RunningServer:
     spec: ServerSpec
     process: subprocess.Popen
     log_file: object
+    stdout_file: object = None
 
 
 def free_port():
@@ -149,18 +152,26 @@ def stop_server(server):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     server.log_file.close()
+    if server.stdout_file is not None:
+        server.stdout_file.close()
 
 
 @contextlib.contextmanager
 def started_server(spec):
     log_file = open(spec.log_path, "wb")
+    # Appending, as nginx and ringway open their logs: the harness empties it between runs.
+    on_stdout = spec.access_log is not None and spec.access_log_on_stdout
+    stdout_file = open(spec.access_log, "ab") if on_stdout else None
     try:
-        process = subprocess.Popen(spec.command, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(spec.command, stdin=subprocess.DEVNULL,
+                                   stdout=stdout_file or log_file,
+                                   stderr=log_file if stdout_file else subprocess.STDOUT)
     except OSError as error:
         log_file.close()
+        if stdout_file is not None:
+            stdout_file.close()
         raise HarnessError(f"{spec.name} could not start: {error}") from error
-    server = RunningServer(spec, process, log_file)
+    server = RunningServer(spec, process, log_file, stdout_file)
     try:
         wait_until_listening(server)
         yield server

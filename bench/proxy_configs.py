@@ -4,8 +4,9 @@ plain HTTP port and an HTTPS port. See bench/README.md, "The proxy scenarios".""
 
 import os
 
-from harness_configs import (haproxy_defaults, haproxy_tls_bind, haproxy_tls_global,
-                             nginx_config_text, nginx_tls_directives, ringway_config_text)
+from harness_configs import (haproxy_defaults, haproxy_log_global, haproxy_tls_bind,
+                             haproxy_tls_global, nginx_config_text, nginx_tls_directives,
+                             ringway_config_text)
 from harness_processes import LISTEN_ADDRESS
 
 PLAIN_PATH = "/proxy-100b"
@@ -49,7 +50,7 @@ def backend_config(directory, port, root):
     return nginx_config_text(directory, "backend", server, http=http)
 
 
-def nginx_proxy_config(directory, port, tls_port, tls, backend_port):
+def nginx_proxy_config(directory, port, tls_port, tls, backend_port, access_log=None):
     """nginx as the issue asks (HTTP/1.1 upstream keepalive, `Connection ""`), adding the
     X-Forwarded-* headers and passing the client's Host as ringway does. No temp files:
     ringway holds no more than a small window of a large response either, so nginx buffers
@@ -77,17 +78,17 @@ def nginx_proxy_config(directory, port, tls_port, tls, backend_port):
 {nginx_tls_directives(tls)}        location / {{ proxy_pass http://backend; }}
     }}
 """
-    return nginx_config_text(directory, "nginx", servers, http=http)
+    return nginx_config_text(directory, "nginx", servers, http=http, access_log=access_log)
 
 
-def haproxy_proxy_config(port, tls_port, tls, backend_port):
+def haproxy_proxy_config(port, tls_port, tls, backend_port, access_log=None):
     """HAProxy with `http-reuse always` and idle server connections kept as long as the others
     keep theirs (its default purges them every 5 s), the same X-Forwarded-* headers."""
     return f"""global
     nbthread 1
     maxconn 4096
-{haproxy_tls_global()}
-{haproxy_defaults(4096)}
+{haproxy_log_global(access_log)}{haproxy_tls_global()}
+{haproxy_defaults(4096, access_log)}
 frontend plain
     bind {LISTEN_ADDRESS}:{port}
     default_backend backend
@@ -106,7 +107,7 @@ backend backend
 """
 
 
-def ringway_proxy_config(port, tls_port, tls, backend_port, acme_webroot):
+def ringway_proxy_config(port, tls_port, tls, backend_port, acme_webroot, access_log=None):
     """ringway's site proxying everything to the backend, from HTTPS and (http = "proxy") from
     its plain port."""
     (acme_webroot / ".well-known" / "acme-challenge").mkdir(parents=True, exist_ok=True)
@@ -114,4 +115,5 @@ def ringway_proxy_config(port, tls_port, tls, backend_port, acme_webroot):
     return ringway_config_text(
         port, acme_webroot, tls, tls_port,
         site=f'upstream = "{backend}"\nhttp = "proxy"\n',
-        tail=f'[timeouts]\nupstream_idle = "{UPSTREAM_IDLE_SECONDS}s"\n')
+        tail=f'[timeouts]\nupstream_idle = "{UPSTREAM_IDLE_SECONDS}s"\n',
+        access_log=access_log)

@@ -3,10 +3,11 @@ and bench/rate_load's open-loop fixed-rate requests. Both pinned to the client C
 proxy's CPU time is read around each run."""
 
 import json
+import math
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness_processes import (CLIENT_CPU, LISTEN_ADDRESS, REQUEST_HOST, HarnessError,
                                check_alive, cpu_seconds)
@@ -22,6 +23,8 @@ class DownloadMeasurement:
     cpu_seconds: float
     seconds: float
     errors: int
+    download_seconds: list = field(default_factory=list)  # of each download, in order
+    access_log_lines: int = None
 
     @property
     def bytes_per_cpu_second(self):
@@ -30,6 +33,14 @@ class DownloadMeasurement:
     @property
     def bytes_per_second(self):
         return self.bytes / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def latency_p99_ms(self):
+        """The p99 of one download's time (nearest rank: the slowest under 100 downloads)."""
+        if not self.download_seconds:
+            return 0.0
+        ordered = sorted(self.download_seconds)
+        return 1000 * ordered[math.ceil(0.99 * len(ordered)) - 1]
 
 
 @dataclass
@@ -46,6 +57,7 @@ class LatencyMeasurement:
     errors: int  # failed connections, and requests lost, unfinished or answered non-2xx
     upstream_connections: int
     upstream_requests: int
+    access_log_lines: int = None
 
     @property
     def requests_per_cpu_second(self):
@@ -64,23 +76,26 @@ def report_problem(message, strict):
 
 
 def download_once(server, tls):
-    """One whole download through the proxy's HTTPS port; (bytes, error or None)."""
+    """One whole download through the proxy's HTTPS port; (bytes, curl's seconds from start to
+    the last byte, error or None)."""
     port = server.spec.tls_port
     command = ["taskset", "-c", CLIENT_CPU, "curl", "-sS", "--http1.1", "--cacert", str(tls.ca),
                "--resolve", f"{REQUEST_HOST}:{port}:{LISTEN_ADDRESS}", "-o", "/dev/null",
-               "-w", "%{http_code} %{size_download}",
+               "-w", "%{http_code} %{size_download} %{time_total}",
                f"https://{REQUEST_HOST}:{port}{DOWNLOAD_PATH}"]
     try:
         result = subprocess.run(command, capture_output=True, text=True,
                                 timeout=CURL_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        return 0, f"curl took over {CURL_TIMEOUT_SECONDS} s"
-    status, _, size = result.stdout.partition(" ")
+        return 0, CURL_TIMEOUT_SECONDS, f"curl took over {CURL_TIMEOUT_SECONDS} s"
+    status, size, total = (result.stdout.split() + ["", "", ""])[:3]
     received = int(size) if size.isdigit() else 0
+    seconds = float(total) if total.replace(".", "", 1).isdigit() else 0.0
     if result.returncode != 0 or status != "200" or received != DOWNLOAD_BYTES:
-        return received, (f"curl exit {result.returncode}, status {status}, {received} of "
-                          f"{DOWNLOAD_BYTES} bytes {result.stderr.strip()}")
-    return received, None
+        return received, seconds, (f"curl exit {result.returncode}, status {status}, "
+                                   f"{received} of {DOWNLOAD_BYTES} bytes "
+                                   f"{result.stderr.strip()}")
+    return received, seconds, None
 
 
 def run_downloads(server, tls, duration_seconds, strict):
@@ -88,10 +103,12 @@ def run_downloads(server, tls, duration_seconds, strict):
     duration of 0, exactly one)."""
     name = server.spec.name
     downloads = errors = received = 0
+    download_seconds = []
     cpu_before = cpu_seconds(server.process.pid)
     start = time.monotonic()
     while downloads == 0 or time.monotonic() - start < duration_seconds:
-        size, error = download_once(server, tls)
+        size, download_time, error = download_once(server, tls)
+        download_seconds.append(download_time)
         downloads += 1
         received += size
         if error:
@@ -100,7 +117,8 @@ def run_downloads(server, tls, duration_seconds, strict):
     seconds = time.monotonic() - start
     cpu = round(cpu_seconds(server.process.pid) - cpu_before, 3)
     check_alive(server)
-    return DownloadMeasurement(downloads, received, cpu, round(seconds, 3), errors)
+    return DownloadMeasurement(downloads, received, cpu, round(seconds, 3), errors,
+                               download_seconds)
 
 
 def run_rate_load(options, server, backend, rate, duration_seconds, strict):

@@ -13,29 +13,46 @@ import statistics
 import sys
 from dataclasses import dataclass
 
-from harness_configs import server_command
+from harness_access_log import access_log_path, logged_run
+from harness_configs import server_command, server_kind
 from harness_processes import (CLIENT_CPU, LISTEN_ADDRESS, REQUEST_HOST, SERVER_CPU,
                                HarnessError, ServerSpec, check_alive, cpu_seconds, free_port,
                                started_server)
-from harness_report import (UPSTREAM_REUSE_TARGET, median_measurement, measurement_json,
+from harness_report import (UPSTREAM_REUSE_TARGET, access_log_column, baseline_check,
+                            median_log_lines,
+                            median_measurement, measurement_json, print_new_over_old,
                             print_ratio_table, print_report, print_table, print_targets,
-                            ratio_matrix, target_checks)
+                            print_versus, ratio_sets, target_checks)
 from harness_tls import check_tls_response
 from harness_wrk import Measurement, check_clean, parse_wrk, run_wrk
 from proxy_configs import (DOWNLOAD_BYTES, PLAIN_PATH, SMALL_FILES, STATUS_PATH,
                            TLS_16K_PATH, TLS_1K_PATH, backend_config, file_body,
                            haproxy_proxy_config, nginx_proxy_config, ringway_proxy_config,
                            write_backend_files)
-from proxy_loads import DownloadMeasurement, run_downloads, run_rate_load
+from proxy_loads import run_downloads, run_rate_load
 
 PROXY_SCENARIOS = ("proxy-plain", "proxy-tls-1k", "proxy-tls-16k", "proxy-download",
                    "proxy-latency")
-PROXY_SERVER_NAMES = ("ringway", "nginx", "haproxy")
+PROXY_SERVER_KINDS = ("ringway", "nginx", "haproxy")
 RATE_PATHS = {"proxy-plain": PLAIN_PATH, "proxy-tls-1k": TLS_1K_PATH,
               "proxy-tls-16k": TLS_16K_PATH}
 LATENCY_RATE_SHARE = 0.8  # of nginx's maximum requests per second
 SMOKE_PROXY_DURATION_SECONDS = 1  # the proxy smoke runs five scenarios in about 15 s
 WARMUP_SECONDS_MAX = 2
+# proxy-download's figures: bytes per CPU-second (the headline), per second, and the p99 of one
+# download's time.
+DOWNLOAD_FIGURES = {"per_cpu_second": lambda m: m.bytes_per_cpu_second,
+                    "per_second": lambda m: m.bytes_per_second,
+                    "p99": lambda m: m.latency_p99_ms}
+DOWNLOAD_LABELS = {"per_cpu_second": "bytes/CPU-s", "per_second": "bytes/s",
+                   "p99": "p99"}
+# proxy-latency's: the p99 at the fixed rate (the headline, less is better), the requests per
+# CPU-second at that rate and the rate achieved.
+LATENCY_FIGURES = {"p99": lambda m: m.latency_p99_ms,
+                   "per_cpu_second": lambda m: m.requests_per_cpu_second,
+                   "per_second": lambda m: m.achieved_rate}
+LATENCY_LABELS = {"p99": "p99", "per_cpu_second": "req/CPU-s",
+                  "per_second": "req/s achieved"}
 
 
 @dataclass
@@ -82,23 +99,29 @@ class Backend:
 
 
 def proxy_spec(name, directory, options, tls, backend_port):
-    """One proxy listening on a plain and an HTTPS port; or the floor (plain only)."""
+    """One proxy listening on a plain and an HTTPS port, with options.log_requests writing its
+    access log; or the floor (plain only, no log)."""
     port, tls_port = free_port(), free_port()
     prefix = directory / name
+    kind = server_kind(name)
+    access_log = access_log_path(directory, name) if options.log_requests else None
     configs = {
-        "nginx": lambda: nginx_proxy_config(prefix, port, tls_port, tls, backend_port),
-        "haproxy": lambda: haproxy_proxy_config(port, tls_port, tls, backend_port),
+        "nginx": lambda: nginx_proxy_config(prefix, port, tls_port, tls, backend_port,
+                                            access_log),
+        "haproxy": lambda: haproxy_proxy_config(port, tls_port, tls, backend_port, access_log),
         "ringway": lambda: ringway_proxy_config(port, tls_port, tls, backend_port,
-                                                prefix / "acme-webroot"),
+                                                prefix / "acme-webroot", access_log),
     }
-    if name in configs:
-        prefix.mkdir(exist_ok=True)
-        command = server_command(name, prefix, configs[name](), options.ringway)
-    else:
-        tls_port = 0
+    if kind not in configs:
         command = [str(options.floor), "--address", LISTEN_ADDRESS, "--port", str(port)]
+        return ServerSpec(name, port, ["taskset", "-c", SERVER_CPU, *command],
+                          directory / f"{name}.log")
+    prefix.mkdir(exist_ok=True)
+    command = server_command(kind, prefix, configs[kind](), options.ringway_binaries.get(name),
+                             name)
     return ServerSpec(name, port, ["taskset", "-c", SERVER_CPU, *command],
-                      directory / f"{name}.log", tls_port)
+                      directory / f"{name}.log", tls_port, access_log,
+                      access_log_on_stdout=kind == "haproxy")
 
 
 def check_plain(server, path, expected_status=200, expected_body=None):
@@ -143,7 +166,15 @@ def proxy_url(scenario, server):
 
 
 def measure_rate(scenario, server, backend, duration_seconds, connections):
-    """One wrk run through a proxy: its CPU time and the backend's new connections over it."""
+    """One wrk run through a proxy: its CPU time and the backend's new connections over it;
+    with an access log, its lines checked against the requests."""
+    return logged_run(server, lambda: measure_wrk(scenario, server, backend, duration_seconds,
+                                                  connections),
+                      lambda measurement: measurement.requests, connections)
+
+
+def measure_wrk(scenario, server, backend, duration_seconds, connections):
+    """measure_rate() without the access-log check."""
     counted = server.spec.name != "floor"
     before = backend.counters() if counted else None
     cpu_before = cpu_seconds(server.process.pid)
@@ -209,11 +240,13 @@ def run_rate(options, scenario, servers, backend, skipped, facts):
         lambda m: f"{m.requests_per_cpu_second:,.0f} req/CPU-s, {m.requests_per_second:,.0f}/s")
     medians = {name: dict(median_measurement(rounds), upstream_reuse=median_reuse(rounds))
                for name, rounds in results.items()}
-    ratios = ratio_matrix(results)
-    targets = target_checks(scenario, ratios.get("ringway", {})) + reuse_check(results)
-    print_report(scenario, medians, ratios, skipped, facts)
+    sets = ratio_sets(results)
+    ratios = sets["per_cpu_second"]
+    targets = (target_checks(scenario, ratios.get("ringway", {})) + reuse_check(results)
+               + baseline_check(sets, "per_cpu_second"))
+    print_report(scenario, medians, sets, skipped, facts, options.mode_heading)
     print_reuse({name: rounds for name, rounds in results.items() if name != "floor"})
-    document = rate_document(results, medians, ratios, targets, skipped)
+    document = rate_document(results, medians, sets, targets, skipped)
     if "floor" in ratios and "ringway" in ratios:
         # A proxy touches two sockets per request: half the floor's rate is its floor.
         share = 2 * ratios["ringway"]["floor"]
@@ -223,11 +256,14 @@ def run_rate(options, scenario, servers, backend, skipped, facts):
     return document
 
 
-def rate_document(results, medians, ratios, targets, skipped, to_json=measurement_json):
+def rate_document(results, medians, sets, targets, skipped, to_json=measurement_json,
+                  headline="per_cpu_second"):
+    """A scenario's JSON: `ratios` are the headline figure's, `figure_ratios` every figure's."""
     return {"servers": {name: {"median": medians[name],
                                "rounds": [to_json(m) for m in results[name]]}
                         for name in results},
-            "ratios": ratios, "targets": targets, "skipped": skipped}
+            "ratios": sets[headline], "figure_ratios": sets, "targets": targets,
+            "skipped": skipped}
 
 
 def run_download(options, servers, skipped, tls):
@@ -238,29 +274,42 @@ def run_download(options, servers, skipped, tls):
         for server in servers.values():
             run_downloads(server, tls, 0, strict=True)
 
+    def one_round(server):
+        return logged_run(server, lambda: run_downloads(server, tls, duration, options.smoke),
+                          lambda measurement: measurement.downloads, 1)
+
     results = interleaved_rounds(
-        options, "proxy-download", servers,
-        lambda server: run_downloads(server, tls, duration, options.smoke),
+        options, "proxy-download", servers, one_round,
         lambda m: f"{m.bytes_per_cpu_second / 2**20:,.0f} MiB/CPU-s, {m.downloads} downloads")
-    figure = DownloadMeasurement.bytes_per_cpu_second.fget
-    ratios = ratio_matrix(results, figure)
-    targets = target_checks("proxy-download", ratios.get("ringway", {}))
-    medians = {name: {"bytes_per_cpu_second": statistics.median(map(figure, rounds)),
+    sets = ratio_sets(results, DOWNLOAD_FIGURES)
+    ratios = sets["per_cpu_second"]
+    targets = (target_checks("proxy-download", ratios.get("ringway", {}))
+               + baseline_check(sets, "per_cpu_second"))
+    medians = {name: {"bytes_per_cpu_second": statistics.median(
+                          m.bytes_per_cpu_second for m in rounds),
                       "bytes_per_second": statistics.median(m.bytes_per_second for m in rounds),
+                      "latency_p99_ms": statistics.median(m.latency_p99_ms for m in rounds),
                       "downloads": sum(m.downloads for m in rounds),
-                      "errors": sum(m.errors for m in rounds)}
+                      "errors": sum(m.errors for m in rounds),
+                      "access_log_lines_per_request": median_log_lines(
+                          rounds, lambda m: m.downloads)}
                for name, rounds in results.items()}
-    print(f"\n== proxy-download ({DOWNLOAD_BYTES // 2**20} MiB over HTTPS, sequential)")
+    print(f"\n== proxy-download{options.mode_heading} ({DOWNLOAD_BYTES // 2**20} MiB over HTTPS,"
+          " sequential; p99 of one download's time)")
     print_table(medians, skipped, [
         ("MiB/CPU-s", 12, ",.0f", lambda m: m["bytes_per_cpu_second"] / 2**20),
         ("MiB/s", 10, ",.0f", lambda m: m["bytes_per_second"] / 2**20),
+        ("p99 ms", 9, ",.0f", lambda m: m["latency_p99_ms"]),
         ("downloads", 11, "", lambda m: m["downloads"]),
-        ("errors", 8, "", lambda m: m["errors"])])
+        ("errors", 8, "", lambda m: m["errors"]), *access_log_column(medians)])
     print_ratio_table(ratios, "bytes per CPU-second, row / column (median of per-round ratios;"
                               " > 1: the row costs less CPU per byte)")
+    print_versus(sets, DOWNLOAD_LABELS)
+    print_new_over_old(sets, DOWNLOAD_LABELS)
     print_targets(targets)
-    return rate_document(results, medians, ratios, targets, skipped,
-                         lambda m: dict(vars(m), bytes_per_cpu_second=round(figure(m))))
+    return rate_document(results, medians, sets, targets, skipped,
+                         lambda m: dict(vars(m), bytes_per_cpu_second=round(m.bytes_per_cpu_second),
+                                        latency_p99_ms=round(m.latency_p99_ms, 1)))
 
 
 def nginx_maximum_rate(options, servers, backend, documents):
@@ -283,19 +332,27 @@ def run_latency(options, servers, backend, skipped, documents):
     if not options.smoke:
         for server in servers.values():
             run_rate_load(options, server, backend, rate, 1, options.smoke)
+
+    def one_round(server):
+        return logged_run(server, lambda: run_rate_load(options, server, backend, rate, duration,
+                                                        options.smoke),
+                          lambda measurement: measurement.requests, options.connections)
+
     results = interleaved_rounds(
-        options, "proxy-latency", servers,
-        lambda server: run_rate_load(options, server, backend, rate, duration, options.smoke),
+        options, "proxy-latency", servers, one_round,
         lambda m: f"p99 {m.latency_p99_ms:.3f} ms, p50 {m.latency_p50_ms:.3f} ms")
-    ratios = ratio_matrix(results, lambda m: m.latency_p99_ms)
-    targets = target_checks("proxy-latency", ratios.get("ringway", {})) + reuse_check(results)
+    sets = ratio_sets(results, LATENCY_FIGURES)
+    ratios = sets["p99"]
+    targets = (target_checks("proxy-latency", ratios.get("ringway", {})) + reuse_check(results)
+               + baseline_check(sets, "p99", "<="))
     keys = ("latency_p50_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
             "achieved_rate", "requests_per_cpu_second")
     medians = {name: {key: statistics.median(getattr(m, key) for m in rounds) for key in keys}
-               | {"errors": sum(m.errors for m in rounds), "upstream_reuse": median_reuse(rounds)}
+               | {"errors": sum(m.errors for m in rounds), "upstream_reuse": median_reuse(rounds),
+                  "access_log_lines_per_request": median_log_lines(rounds)}
                for name, rounds in results.items()}
-    print(f"\n== proxy-latency ({rate:,} requests/s on {options.connections} connections, "
-          "latency from each request's due time)")
+    print(f"\n== proxy-latency{options.mode_heading} ({rate:,} requests/s on "
+          f"{options.connections} connections, latency from each request's due time)")
     print_table(medians, skipped, [
         ("p50 ms", 9, ".3f", lambda m: m["latency_p50_ms"]),
         ("p99 ms", 9, ".3f", lambda m: m["latency_p99_ms"]),
@@ -303,13 +360,15 @@ def run_latency(options, servers, backend, skipped, documents):
         ("max ms", 9, ".3f", lambda m: m["latency_max_ms"]),
         ("req/s", 10, ",.0f", lambda m: m["achieved_rate"]),
         ("req/CPU-s", 11, ",.0f", lambda m: m["requests_per_cpu_second"]),
-        ("errors", 8, "", lambda m: m["errors"])])
+        ("errors", 8, "", lambda m: m["errors"]), *access_log_column(medians)])
     print_ratio_table(ratios, "p99 latency, row / column (median of per-round ratios; < 1: the "
                               "row answers faster)")
+    print_versus(sets, LATENCY_LABELS)
+    print_new_over_old(sets, LATENCY_LABELS)
     print_reuse(results)
     print_targets(targets)
-    document = rate_document(results, medians, ratios, targets, skipped,
-                             lambda m: dict(vars(m)))
+    document = rate_document(results, medians, sets, targets, skipped,
+                             lambda m: dict(vars(m)), headline="p99")
     document["rate"] = rate
     return document
 
@@ -336,10 +395,11 @@ def make_backend_spec(directory):
 
 def run_proxy_scenarios(options, scenarios, names, skipped, directory, tls):
     """Every requested proxy scenario, with the backend and the proxies started once."""
-    proxies = [name for name in names if name in PROXY_SERVER_NAMES]
+    proxies = [name for name in names if server_kind(name) in PROXY_SERVER_KINDS]
     if not proxies:
         raise HarnessError("proxy scenarios: no proxy to measure")
-    left_out = {name: reason for name, reason in skipped.items() if name in PROXY_SERVER_NAMES}
+    left_out = {name: reason for name, reason in skipped.items()
+                if server_kind(name) in PROXY_SERVER_KINDS}
     backend_spec = make_backend_spec(directory)
     documents = {}
     with contextlib.ExitStack() as stack:
