@@ -11,7 +11,7 @@ import sys
 ALLOWED = {
     'base': [],
     'io': ['base'],
-    'log': ['base'],
+    'log': ['base', 'io'],
     'http': ['base'],
     'config': ['base', 'log', 'http'],
     'preflight': ['base', 'log', 'config'],

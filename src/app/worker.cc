@@ -40,7 +40,11 @@ Worker::Worker(WorkerSettings settings)
       output_pool_(std::max<std::size_t>(settings_.config->limits.request_head_bytes + 8192,
                                          output_chunk_bytes_min)),
       timers_(base::monotonic_ms(), timer_tick_ms, timer_slot_count),
-      connections_(settings_.config->limits.connections_per_worker) {
+      connections_(settings_.config->limits.connections_per_worker),
+      access_log_(settings_.access_log_fd,
+                  settings_.config->access_log.format == config::AccessLogFormat::json
+                      ? log::AccessLogFormat::json
+                      : log::AccessLogFormat::combined) {
   parser_limits_.head_bytes_max = settings_.config->limits.request_head_bytes;
   parser_limits_.header_count_max = settings_.config->limits.header_count;
   for (std::uint32_t index = 0; index < connections_.size(); ++index) {
@@ -58,8 +62,7 @@ Worker::Worker(WorkerSettings settings)
   idle_upstreams_.resize(routes_.size());
   next_address_.assign(routes_.size(), 0);
   upstream_error_logs_.assign(routes_.size(), log::RateLimit());
-  failing_over_.assign(routes_.size(), false);
-  local_probe_at_ms_.assign(routes_.size(), 0);
+  failover_ = proxy::FailoverState(routes_.size());
   settings_.upstream_tls.resize(routes_.size());
   for (std::size_t route = 0; route < routes_.size(); ++route) {
     const base::Published<dns::AddressSet>* published =
@@ -68,7 +71,6 @@ Worker::Worker(WorkerSettings settings)
                                       ? base::Published<dns::AddressSet>::Reader(*published)
                                       : base::Published<dns::AddressSet>::Reader());
   }
-  open_access_log();
 }
 
 Worker::~Worker() {
@@ -125,8 +127,8 @@ void Worker::request_stop() {
 
 void Worker::run() {
   for (;;) {
-    flush_access_log();
-    if (stopping_ && active_connections_ == 0 && !access_log_in_flight_) break;
+    access_log_.flush(*ring_);
+    if (stopping_ && active_connections_ == 0 && !access_log_.writing()) break;
     std::uint64_t wait_ms = timers_.milliseconds_to_next_tick(now_ms_) + 1;
     // A send of a small response completes during the submit itself. Waiting for
     // one completion more than the sends just queued means we sleep until there
@@ -161,7 +163,7 @@ void Worker::run() {
       }
     }
   }
-  flush_access_log();
+  access_log_.flush(*ring_);
 }
 
 void Worker::refresh_clock() {
@@ -193,7 +195,7 @@ void Worker::dispatch(const io::Completion& completion) {
       on_wake(completion);
       return;
     case OperationKind::log_write:
-      on_log_write(completion);
+      access_log_.on_write(*ring_, completion);
       return;
     case OperationKind::ignored:
       return;
@@ -287,6 +289,38 @@ Connection& Worker::take_slot(int fd) {
   return connection;
 }
 
+Exchange& Worker::start_exchange(Connection& connection) {
+  if (connection.exchange == nullptr) {
+    connection.exchange = exchanges_.take();
+    *connection.exchange = Exchange{};
+    return *connection.exchange;
+  }
+  PendingRequest pending = connection.exchange->pending;
+  *connection.exchange = Exchange{};
+  connection.exchange->pending = pending;
+  return *connection.exchange;
+}
+
+// Everything the slot's tenant borrowed from the worker's pools goes back.
+void Worker::release_slot_memory(Connection& connection) {
+  if (connection.exchange != nullptr) {
+    release_request_copy(connection);
+    exchanges_.give_back(connection.exchange);
+    connection.exchange = nullptr;
+  }
+  if (connection.session != nullptr) {
+    connection.session->reset();
+    sessions_.give_back(connection.session);
+    connection.session = nullptr;
+  }
+  if (connection.input != nullptr) input_pool_.give_back(connection.input);
+  if (connection.output != nullptr) output_pool_.give_back(connection.output);
+  if (connection.wire != nullptr) output_pool_.give_back(connection.wire);
+  connection.input = nullptr;
+  connection.output = nullptr;
+  connection.wire = nullptr;
+}
+
 void Worker::on_wake(const io::Completion& completion) {
   (void)completion;
   if (stop_requested_.load(std::memory_order_acquire)) {
@@ -314,7 +348,8 @@ void Worker::begin_stop() {
     if (!connection.in_use || connection.closing) continue;
     if (connection.relay.linked) {
       // A proxied exchange finishes; its client is closed after the response.
-      if (connection.relay.role == Relay::Role::client) connection.relay.client_keep_alive = false;
+      if (connection.relay.role == Relay::Role::client)
+        connection.exchange->client_keep_alive = false;
       continue;
     }
     bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0 ||
@@ -388,14 +423,7 @@ void Worker::release_if_done(Connection& connection) {
       connection.connecting) {
     return;
   }
-  release_request_copy(connection);
-  if (connection.input != nullptr) input_pool_.give_back(connection.input);
-  if (connection.output != nullptr) output_pool_.give_back(connection.output);
-  if (connection.wire != nullptr) output_pool_.give_back(connection.wire);
-  connection.input = nullptr;
-  connection.output = nullptr;
-  connection.wire = nullptr;
-  connection.session.reset();
+  release_slot_memory(connection);
   connection.in_use = false;
   ++connection.generation;
   std::uint32_t slot = slot_of(connection);

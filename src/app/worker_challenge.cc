@@ -54,8 +54,8 @@ void Worker::on_file_open(Connection& connection, const io::Completion& completi
     }
     if (outcome != io::Outcome::not_found) {
       log::write_line(log::Level::error, "challenge file %.*s: %s",
-                      static_cast<int>(connection.pending.target.size()),
-                      connection.pending.target.data(), completion.error_text());
+                      static_cast<int>(connection.exchange->pending.target.size()),
+                      connection.exchange->pending.target.data(), completion.error_text());
     } else if (ask_acme_peer(connection)) {
       return;
     }
@@ -76,15 +76,15 @@ void Worker::on_file_read(Connection& connection, const io::Completion& completi
   if (connection.closing) return;
   if (completion.outcome() != io::Outcome::done) {
     log::write_line(log::Level::error, "challenge file %.*s: %s",
-                    static_cast<int>(connection.pending.target.size()),
-                    connection.pending.target.data(), completion.error_text());
+                    static_cast<int>(connection.exchange->pending.target.size()),
+                    connection.exchange->pending.target.data(), completion.error_text());
     finish_challenge(connection, 404, {});
     return;
   }
   if (completion.value() > challenge_file_bytes_max) {
     log::write_line(log::Level::error, "challenge file %.*s: larger than %zu bytes",
-                    static_cast<int>(connection.pending.target.size()),
-                    connection.pending.target.data(), challenge_file_bytes_max);
+                    static_cast<int>(connection.exchange->pending.target.size()),
+                    connection.exchange->pending.target.data(), challenge_file_bytes_max);
     finish_challenge(connection, 500, {});
     return;
   }
@@ -98,7 +98,7 @@ void Worker::on_file_read(Connection& connection, const io::Completion& completi
 // answer in one hop instead of bouncing it between them.
 bool Worker::ask_acme_peer(Connection& connection) {
   if (acme_peer_route_ >= routes_.size()) return false;
-  std::string_view request{connection.input, connection.pending.head_bytes};
+  std::string_view request{connection.input, connection.exchange->pending.head_bytes};
   if (http::parse_request_head(request, head_, parser_limits_).status !=
       http::ParseStatus::complete) {
     return false;
@@ -108,8 +108,8 @@ bool Worker::ask_acme_peer(Connection& connection) {
   connection.paused = false;
   start_proxy(connection, head_, request, acme_peer_route_);  // copies the head it needs
   // The request leaves the input; what a pipelining client sent after it waits for the answer.
-  std::uint32_t rest = connection.input_bytes - connection.pending.head_bytes;
-  std::memmove(connection.input, connection.input + connection.pending.head_bytes, rest);
+  std::uint32_t rest = connection.input_bytes - connection.exchange->pending.head_bytes;
+  std::memmove(connection.input, connection.input + connection.exchange->pending.head_bytes, rest);
   connection.input_bytes = rest;
   connection.paused = true;
   flush_output(connection);  // a 502 when the peer cannot be reached at all
@@ -122,23 +122,14 @@ void Worker::on_file_close(Connection& connection) {
 }
 
 void Worker::finish_challenge(Connection& connection, int status, std::string_view body) {
-  PendingRequest& request = connection.pending;
-  http::OutputArea out = output_area(connection);
-  http::ResponseOptions options{{date_, sizeof date_}, request.keep_alive, request.head_only};
-  bool written = status == 200 ? http::write_plain_ok(out, options, body)
-                               : http::write_status(out, options, status);
+  PendingRequest& request = connection.exchange->pending;
+  LocalResponse response;
+  response.kind = status == 200 ? LocalResponse::Kind::file : LocalResponse::Kind::status;
+  response.status = status;
+  response.keep_alive = request.keep_alive;
+  response.file_body = body;
   connection.awaiting_file = false;
-  if (!written) {
-    close_connection(connection);
-    return;
-  }
-  connection.output_bytes = static_cast<std::uint32_t>(out.size);
-  if (connection.sending) need_send_completion(connection);
-  std::uint64_t body_bytes = request.head_only ? 0
-                             : status == 200   ? body.size()
-                                               : http::status_body_bytes(status);
-  log_access(connection, request, status, body_bytes);
-  if (!request.keep_alive) connection.close_after_send = true;
+  if (!respond(connection, request, response, WhenFull::close)) return;
   // The challenge request leaves the input; what a pipelining client sent after it stays.
   std::uint32_t rest = connection.input_bytes - request.head_bytes;
   std::memmove(connection.input, connection.input + request.head_bytes, rest);

@@ -9,16 +9,6 @@
 
 namespace ringway::app {
 
-namespace {
-
-// While a local upstream is known to be unreachable, one request this often tries
-// it again; the others go straight to the fallback. An upstream that drops
-// connection attempts (a service address with no task behind it) would
-// otherwise cost every request the whole connect timeout.
-constexpr std::uint64_t local_probe_interval_ms = 1000;
-
-}  // namespace
-
 // Moves the client's request to its route's fallback; false when there is none,
 // or when the request came from the sibling already (it carries the hop marker):
 // two hosts whose backends are both down answer 502 in one hop instead of
@@ -27,14 +17,12 @@ bool Worker::switch_to_fallback(Connection& client) {
   std::uint32_t local = client.relay.route;
   std::uint32_t fallback = routes_[local].fallback;
   if (fallback == proxy::no_route) return false;
-  std::string_view copy{client.relay.request_copy, client.relay.request_copy_bytes};
+  std::string_view copy{client.exchange->request_copy, client.exchange->request_copy_bytes};
   if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete ||
       http::has_header(head_, hop_header_lowercase)) {
     return false;
   }
-  if (!failing_over_[local]) {
-    failing_over_[local] = true;
-    local_probe_at_ms_[local] = now_ms_ + local_probe_interval_ms;
+  if (failover_.begin(local, now_ms_)) {
     log::write_line(log::Level::warning, "%s %s cannot be reached: requests go to %s %s",
                     routes_[local].key.c_str(), routes_[local].upstream->authority.c_str(),
                     routes_[fallback].key.c_str(), routes_[fallback].upstream->authority.c_str());
@@ -43,23 +31,14 @@ bool Worker::switch_to_fallback(Connection& client) {
   return true;
 }
 
-// True when a request for the route should not try its local upstream now: the
-// route is failing over and this is not the moment for the next probe.
-bool Worker::local_upstream_skipped(std::uint32_t route_index) {
-  if (!failing_over_[route_index]) return false;
-  if (now_ms_ < local_probe_at_ms_[route_index]) return true;
-  local_probe_at_ms_[route_index] = now_ms_ + local_probe_interval_ms;  // this request probes
-  return false;
-}
-
 // Every address of the client's route failed before any byte of the request left
 // (it is all in failed's output): the fallback gets the same request.
 bool Worker::fail_over(Connection& client, const Connection& failed) {
   if (!switch_to_fallback(client)) return false;
   std::string_view body;
   if (failed.output != nullptr) {
-    body = {failed.output + failed.relay.request_head_bytes,
-            failed.output_bytes - failed.relay.request_head_bytes};
+    body = {failed.output + failed.exchange->request_head_bytes,
+            failed.output_bytes - failed.exchange->request_head_bytes};
   }
   UpstreamStart started = start_upstream(client, body, true);
   if (started == UpstreamStart::does_not_fit) {
@@ -70,8 +49,7 @@ bool Worker::fail_over(Connection& client, const Connection& failed) {
 }
 
 void Worker::route_reached(std::uint32_t route_index) {
-  if (!failing_over_[route_index]) return;
-  failing_over_[route_index] = false;
+  if (!failover_.end(route_index)) return;
   log::write_line(log::Level::info, "%s %s answers again", routes_[route_index].key.c_str(),
                   routes_[route_index].upstream->authority.c_str());
 }

@@ -68,9 +68,7 @@ void Worker::on_receive(Connection& connection, const io::Completion& completion
     // connection. Either way the bytes wait in the socket until we re-arm.
   } else if (outcome == io::Outcome::end_of_stream &&
              connection.relay.role == Relay::Role::upstream && !connection.closing) {
-    // The upstream is done sending; what it sent before is still relayed.
-    connection.peer_closed = true;
-    if (!connection.paused && connection.held_buffers == 0) close_connection(connection);
+    upstream_end_of_stream(connection);
   } else if (outcome == io::Outcome::end_of_stream && !connection.closing) {
     // A half-close: what the client sent before it is still answered.
     connection.peer_closed = true;
@@ -239,7 +237,8 @@ bool Worker::keep_leftover(Connection& connection, std::string_view leftover) {
     return false;
   }
   if (connection.head_started_ms == 0) connection.head_started_ms = now_ms_;
-  if (connection.awaiting_file) rebase(connection.pending, leftover.data(), connection.input);
+  if (connection.awaiting_file)
+    rebase(connection.exchange->pending, leftover.data(), connection.input);
   std::memmove(connection.input, leftover.data(), leftover.size());
   connection.input_bytes = static_cast<std::uint32_t>(leftover.size());
   return true;
@@ -268,62 +267,39 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
       connection.paused = true;  // one file read at a time, once earlier responses are out
       return false;
     }
-    connection.pending = logged;
+    start_exchange(connection).pending = logged;
     start_challenge(connection, decision.token);
     return false;
   }
-  http::OutputArea out = output_area(connection);
-  http::ResponseOptions options{{date_, sizeof date_}, keep_alive, logged.head_only};
-  int status = 301;
-  bool written = false;
+  LocalResponse response;
+  response.keep_alive = keep_alive;
   switch (decision.action) {
     case proxy::FrontAction::redirect:
-      written = http::write_redirect(out, options, decision.host,
-                                     settings_.config->http.redirect_port, decision.target);
+      response.kind = LocalResponse::Kind::redirect;
+      response.redirect_host = decision.host;
+      response.redirect_target = decision.target;
       break;
     case proxy::FrontAction::not_found:
-      status = 404;
+      response.status = 404;
       break;
     case proxy::FrontAction::method_not_allowed:
-      status = 405;
+      response.status = 405;
       break;
     default:
-      status = 400;
-      options.keep_alive = keep_alive = false;
+      response.status = 400;
+      response.keep_alive = false;
       break;
   }
-  if (status != 301) written = http::write_status(out, options, status);
-  if (!written) {
-    connection.paused = connection.output_bytes > 0;  // wait for room, then answer again
-    if (!connection.paused) close_connection(connection);
-    return false;
-  }
-  connection.output_bytes = static_cast<std::uint32_t>(out.size);
-  if (connection.sending) need_send_completion(connection);  // this response waits for it
-  std::uint64_t body_bytes = logged.head_only ? 0
-                             : status == 301  ? http::redirect_body_bytes()
-                                              : http::status_body_bytes(status);
-  log_access(connection, logged, status, body_bytes);
-  if (!keep_alive) connection.close_after_send = true;
-  return true;
+  return respond(connection, logged, response, WhenFull::wait);
 }
 
 bool Worker::answer_error(Connection& connection, http::ParseStatus parse_status) {
-  int status = status_for(parse_status);
-  http::OutputArea out = output_area(connection);
-  http::ResponseOptions options{{date_, sizeof date_}, false, false};
-  if (!http::write_status(out, options, status)) {
-    connection.paused = connection.output_bytes > 0;
-    if (!connection.paused) close_connection(connection);
-    return false;
-  }
-  connection.output_bytes = static_cast<std::uint32_t>(out.size);
-  if (connection.sending) need_send_completion(connection);  // this response waits for it
+  LocalResponse response;
+  response.status = status_for(parse_status);
+  response.keep_alive = false;
   PendingRequest unparsed;
   unparsed.start_unix_ns = now_unix_ns_;
-  log_access(connection, unparsed, status, http::status_body_bytes(status));
-  connection.close_after_send = true;
-  return true;
+  return respond(connection, unparsed, response, WhenFull::wait);
 }
 
 void Worker::flush_output(Connection& connection) {

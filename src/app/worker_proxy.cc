@@ -71,28 +71,28 @@ void Worker::unlink(Connection& connection) {
 bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
                          std::string_view request, std::uint32_t route_index) {
   const proxy::UpstreamRoute& route = routes_[route_index];
-  Relay& relay = client.relay;
-  relay = Relay{};
-  relay.route = route_index;
-  relay.method = head.method;
-  relay.client_keep_alive = head.keep_alive && !stopping_;
-  relay.logged = pending_request(head, relay.client_keep_alive, request.size(), now_unix_ns_);
-  relay.body = http::request_body_framing(head);
+  client.relay = Relay{};
+  client.relay.route = route_index;
+  Exchange& exchange = start_exchange(client);
+  exchange.method = head.method;
+  exchange.client_keep_alive = head.keep_alive && !stopping_;
+  exchange.logged = pending_request(head, exchange.client_keep_alive, request.size(), now_unix_ns_);
+  exchange.body = http::request_body_framing(head);
   if (head.has_content_length && head.content_length > route.body_bytes_max) {
-    return answer_status(client, relay.logged, 413, false);
+    return answer_status(client, exchange.logged, 413, false);
   }
   // The head stays readable for the access log and for a retry on a new connection.
   keep_request_copy(client, request);
   UpstreamStart started = start_upstream(client, {}, true);
   if (started == UpstreamStart::unreachable) {
-    return answer_status(client, relay.logged, 502, false);
+    return answer_status(client, exchange.logged, 502, false);
   }
   if (started == UpstreamStart::does_not_fit) {
     fail_exchange(client, 502, "request head too large for the upstream buffer");
     return true;
   }
-  relay.stage = Stage::request;
-  if (relay.body.kind() == http::BodyKind::none) {
+  client.relay.stage = Stage::request;
+  if (exchange.body.kind() == http::BodyKind::none) {
     request_complete(client);
   } else {
     pause_receiving(client);  // re-armed one buffer at a time while the body streams (prep_receive)
@@ -107,7 +107,7 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
 Worker::UpstreamStart Worker::start_upstream(Connection& client, std::string_view body_so_far,
                                              bool may_reuse) {
   // A marked request cannot switch, and tries the local upstream all the same.
-  if (local_upstream_skipped(client.relay.route)) switch_to_fallback(client);
+  if (failover_.skip_local(client.relay.route, now_ms_)) switch_to_fallback(client);
   Connection* upstream = may_reuse ? take_idle_upstream(client.relay.route) : nullptr;
   bool reused = upstream != nullptr;
   if (upstream == nullptr) upstream = open_upstream(client.relay.route);
@@ -118,8 +118,8 @@ Worker::UpstreamStart Worker::start_upstream(Connection& client, std::string_vie
   }
   if (upstream == nullptr) return UpstreamStart::unreachable;
   link(client, *upstream);
-  upstream->relay.method = client.relay.method;
-  upstream->relay.reused = reused;
+  upstream->exchange->method = client.exchange->method;
+  upstream->exchange->reused = reused;
   if (!write_upstream_request(client, *upstream, body_so_far)) return UpstreamStart::does_not_fit;
   // A new connection sends once connected (and, for https, once the handshake is done).
   upstream->relay.stage = reused ? Stage::request : Stage::connecting;
@@ -131,16 +131,16 @@ Worker::UpstreamStart Worker::start_upstream(Connection& client, std::string_vie
 }
 
 void Worker::keep_request_copy(Connection& client, std::string_view request) {
-  client.relay.request_copy = input_pool_.take();
-  std::memcpy(client.relay.request_copy, request.data(), request.size());
-  client.relay.request_copy_bytes = static_cast<std::uint32_t>(request.size());
-  rebase(client.relay.logged, request.data(), client.relay.request_copy);
+  client.exchange->request_copy = input_pool_.take();
+  std::memcpy(client.exchange->request_copy, request.data(), request.size());
+  client.exchange->request_copy_bytes = static_cast<std::uint32_t>(request.size());
+  rebase(client.exchange->logged, request.data(), client.exchange->request_copy);
 }
 
 bool Worker::write_upstream_request(Connection& client, Connection& upstream,
                                     std::string_view body_so_far) {
   // Parsing the kept copy again gives views that stay valid, for a retry too.
-  std::string_view copy{client.relay.request_copy, client.relay.request_copy_bytes};
+  std::string_view copy{client.exchange->request_copy, client.exchange->request_copy_bytes};
   if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete) {
     return false;
   }
@@ -155,7 +155,8 @@ bool Worker::write_upstream_request(Connection& client, Connection& upstream,
   http::OutputArea out = output_area(upstream);
   if (!http::write_proxied_request_head(out, head_, options)) return false;
   if (out.capacity - out.size < body_so_far.size()) return false;
-  upstream.relay.request_head_bytes = static_cast<std::uint32_t>(out.size - upstream.output_bytes);
+  upstream.exchange->request_head_bytes =
+      static_cast<std::uint32_t>(out.size - upstream.output_bytes);
   if (!body_so_far.empty())
     std::memcpy(out.data + out.size, body_so_far.data(), body_so_far.size());
   upstream.output_bytes = static_cast<std::uint32_t>(out.size + body_so_far.size());
@@ -169,15 +170,16 @@ std::size_t Worker::forward_request_body(Connection& client, std::string_view by
   if (upstream == nullptr) return bytes.size();
   http::OutputArea out = output_area(*upstream);
   std::size_t room = out.capacity - out.size;
-  http::BodyScan scan = client.relay.body.scan(bytes.substr(0, room));
-  if (scan.error || client.relay.body.data_bytes() > routes_[client.relay.route].body_bytes_max) {
+  http::BodyScan scan = client.exchange->body.scan(bytes.substr(0, room));
+  if (scan.error ||
+      client.exchange->body.data_bytes() > routes_[client.relay.route].body_bytes_max) {
     fail_exchange(client, scan.error ? 400 : 413, scan.error ? "bad request body" : nullptr);
     return bytes.size();
   }
   std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
   upstream->output_bytes += static_cast<std::uint32_t>(scan.consumed_bytes);
   if (upstream->relay.stage != Stage::connecting) flush_output(*upstream);
-  if (client.relay.body.done()) {
+  if (client.exchange->body.done()) {
     request_complete(client);
   } else if (scan.consumed_bytes < bytes.size()) {
     client.paused = true;  // the upstream's output is full: resumed when it drains
@@ -203,7 +205,7 @@ Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
     }
     // Reused only while its address is still among the upstream's current ones.
     const auto& addresses = upstream_addresses_[route_index].get();
-    if (addresses && addresses->generation != upstream.relay.address_generation) {
+    if (addresses && addresses->generation != upstream.exchange->address_generation) {
       close_connection(upstream);
       continue;
     }
@@ -263,12 +265,14 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   Connection& upstream = take_slot(fd);
   upstream.relay.role = Role::upstream;
   upstream.relay.route = route_index;
-  upstream.relay.attempt = attempt;
-  upstream.relay.address_generation = generation;
-  upstream.upstream_address = address;
+  start_exchange(upstream);
+  upstream.exchange->attempt = attempt;
+  upstream.exchange->address_generation = generation;
+  upstream.exchange->upstream_address = address;
   upstream.tls = settings_.upstream_tls[route_index] != nullptr;
+  if (upstream.tls) upstream.session = sessions_.take();  // opened once connected
   ring_->prep_connect(operation_for(OperationKind::connect, upstream), fd,
-                      reinterpret_cast<const sockaddr*>(&upstream.upstream_address),
+                      reinterpret_cast<const sockaddr*>(&upstream.exchange->upstream_address),
                       address_length);
   upstream.connecting = true;
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_connect_ms);
@@ -302,12 +306,12 @@ void Worker::connect_failed(Connection& upstream, std::string_view reason) {
   if (limit.allow(now_ms_)) {
     log::write_line(log::Level::error, "upstream %s: connect %s: %.*s%s",
                     routes_[upstream.relay.route].upstream->authority.c_str(),
-                    dns::format_address(upstream.upstream_address).c_str(),
+                    dns::format_address(upstream.exchange->upstream_address).c_str(),
                     static_cast<int>(reason.size()), reason.data(), suppressed_note(limit).c_str());
   }
   Connection* client = peer_of(upstream);
   std::uint32_t route = upstream.relay.route;
-  std::uint32_t next_attempt = upstream.relay.attempt + 1;
+  std::uint32_t next_attempt = upstream.exchange->attempt + 1;
   if (client != nullptr) unlink(*client);
   Connection* next = client != nullptr ? open_upstream(route, next_attempt) : nullptr;
   if (next != nullptr) {
@@ -315,13 +319,20 @@ void Worker::connect_failed(Connection& upstream, std::string_view reason) {
     // so far) moves to the next connection as it is.
     std::swap(next->output, upstream.output);
     std::swap(next->output_bytes, upstream.output_bytes);
-    next->relay.request_head_bytes = upstream.relay.request_head_bytes;
+    next->exchange->request_head_bytes = upstream.exchange->request_head_bytes;
     link(*client, *next);
-    next->relay.method = client->relay.method;
+    next->exchange->method = client->exchange->method;
   }
   bool moved = next != nullptr || (client != nullptr && fail_over(*client, upstream));
   close_connection(upstream);
   if (client != nullptr && !moved) fail_exchange(*client, 502, nullptr);
+}
+
+// The upstream is done sending (its FIN, or TLS close_notify); what it sent
+// before is still relayed, and the connection closes once that is done.
+void Worker::upstream_end_of_stream(Connection& upstream) {
+  upstream.peer_closed = true;
+  if (!upstream.paused && upstream.held_buffers == 0) close_connection(upstream);
 }
 
 void Worker::upstream_output_drained(Connection& upstream) {
@@ -414,16 +425,18 @@ void Worker::upstream_receive(Connection& upstream, std::string_view data, bool 
 }
 
 bool Worker::forward_response_head(Connection& upstream, Connection& client) {
-  http::BodyFraming framing = http::response_body_framing(response_head_, upstream.relay.method);
-  upstream.relay.upstream_reusable =
+  http::BodyFraming framing =
+      http::response_body_framing(response_head_, upstream.exchange->method);
+  upstream.exchange->upstream_reusable =
       http::upstream_connection_reusable(response_head_, framing.kind());
   // HTTP/1.0 has no chunked coding: such a client gets the chunk data alone.
-  bool client_http10 = client.relay.logged.version_minor == 0;
+  bool client_http10 = client.exchange->logged.version_minor == 0;
   if (client_http10) framing.decode_chunks();
   // A close-delimited (or de-chunked) body ends for the client only when we close.
-  client.relay.client_keep_alive = client.relay.client_keep_alive && !framing.ends_at_close();
+  client.exchange->client_keep_alive =
+      client.exchange->client_keep_alive && !framing.ends_at_close();
   http::ProxyResponseOptions options;
-  options.keep_alive = client.relay.client_keep_alive;
+  options.keep_alive = client.exchange->client_keep_alive;
   options.client_http10 = client_http10;
   options.strict_transport_security =
       client.tls ? routes_[client.relay.route].hsts : std::string_view();
@@ -433,10 +446,10 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
     return false;
   }
   client.output_bytes = static_cast<std::uint32_t>(out.size);
-  client.relay.status = response_head_.status;
+  client.exchange->status = response_head_.status;
   client.relay.stage = Stage::response_body;
   upstream.relay.stage = Stage::response_body;
-  upstream.relay.body = framing;
+  upstream.exchange->body = framing;
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.keepalive_ms);
   return true;
 }
@@ -446,20 +459,20 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
   std::size_t room = out.capacity - out.size;
   std::size_t written_bytes = 0;
   http::BodyScan scan =
-      upstream.relay.body.copy_to(bytes.substr(0, room), out.data + out.size, written_bytes);
+      upstream.exchange->body.copy_to(bytes.substr(0, room), out.data + out.size, written_bytes);
   if (scan.error) {
-    upstream.relay.upstream_reusable = false;
+    upstream.exchange->upstream_reusable = false;
     close_connection(upstream);
     client.close_after_send = true;  // the client sees the body end early
     finish_exchange(client);
     return;
   }
   client.output_bytes += static_cast<std::uint32_t>(written_bytes);
-  client.relay.body_bytes += written_bytes;
+  client.exchange->body_bytes += written_bytes;
   flush_output(client);
-  if (upstream.relay.body.done()) {
+  if (upstream.exchange->body.done()) {
     // Bytes after the end of the response: the upstream is out of step.
-    if (scan.consumed_bytes < bytes.size()) upstream.relay.upstream_reusable = false;
+    if (scan.consumed_bytes < bytes.size()) upstream.exchange->upstream_reusable = false;
     finish_exchange(client);
     return;
   }
@@ -479,13 +492,13 @@ void Worker::client_output_drained(Connection& client) {
 
 void Worker::finish_exchange(Connection& client) {
   Connection* upstream = peer_of(client);
-  log_access(client, client.relay.logged, client.relay.status,
-             client.relay.logged.head_only ? 0 : client.relay.body_bytes);
+  log_access(client, client.exchange->logged, client.exchange->status,
+             client.exchange->logged.head_only ? 0 : client.exchange->body_bytes);
   unlink(client);
   release_request_copy(client);
   client.relay.stage = Stage::none;
   if (upstream != nullptr) release_upstream(*upstream);
-  if (!client.relay.client_keep_alive) client.close_after_send = true;
+  if (!client.exchange->client_keep_alive) client.close_after_send = true;
   if (client.closing) return;
   flush_output(client);
   if (client.paused && !client.close_after_send && client.output_bytes == 0) resume_input(client);
@@ -493,7 +506,7 @@ void Worker::finish_exchange(Connection& client) {
 
 void Worker::release_upstream(Connection& upstream) {
   upstream.relay.linked = false;
-  bool clean = upstream.relay.upstream_reusable && upstream.relay.body.done() &&
+  bool clean = upstream.exchange->upstream_reusable && upstream.exchange->body.done() &&
                upstream.input_bytes == 0 && upstream.held_buffers == 0 && !upstream.closing &&
                !upstream.peer_closed && !stopping_;
   if (!clean) {
@@ -508,17 +521,19 @@ void Worker::release_upstream(Connection& upstream) {
 }
 
 void Worker::release_request_copy(Connection& client) {
-  if (client.relay.request_copy != nullptr) input_pool_.give_back(client.relay.request_copy);
-  client.relay.request_copy = nullptr;
-  client.relay.request_copy_bytes = 0;
+  if (client.exchange == nullptr) return;
+  if (client.exchange->request_copy != nullptr)
+    input_pool_.give_back(client.exchange->request_copy);
+  client.exchange->request_copy = nullptr;
+  client.exchange->request_copy_bytes = 0;
 }
 
 void Worker::fail_exchange(Connection& client, int status, const char* reason) {
   Connection* upstream = peer_of(client);
   if (reason != nullptr) {
     log::write_line(log::Level::error, "proxy %.*s: %d: %s",
-                    static_cast<int>(client.relay.logged.target.size()),
-                    client.relay.logged.target.data(), status, reason);
+                    static_cast<int>(client.exchange->logged.target.size()),
+                    client.exchange->logged.target.data(), status, reason);
   }
   bool head_sent = client.relay.stage == Stage::response_body;
   unlink(client);
@@ -530,7 +545,7 @@ void Worker::fail_exchange(Connection& client, int status, const char* reason) {
     return;
   }
   client.paused = false;
-  answer_status(client, client.relay.logged, status, false);
+  answer_status(client, client.exchange->logged, status, false);
   release_request_copy(client);
   flush_output(client);
 }
@@ -540,8 +555,8 @@ void Worker::upstream_closed(Connection& upstream) {
   Connection* client = peer_of(upstream);
   if (client == nullptr) return;
   if (upstream.relay.stage == Stage::response_body) {
-    if (upstream.relay.body.complete_at_close()) {
-      upstream.relay.upstream_reusable = false;
+    if (upstream.exchange->body.complete_at_close()) {
+      upstream.exchange->upstream_reusable = false;
       finish_exchange(*client);
     } else {
       unlink(*client);
@@ -560,10 +575,10 @@ void Worker::upstream_closed(Connection& upstream) {
   // or one it reset unread (a backend stopping closes its listener with connections
   // still queued). A bodiless request goes once more on a new connection (or to the
   // fallback, should the upstream be gone) when it was pooled or is idempotent.
-  bool retry = (upstream.relay.reused || is_idempotent(client->relay.method)) &&
-               client->relay.body.kind() == http::BodyKind::none && !client->relay.retried;
+  bool retry = (upstream.exchange->reused || is_idempotent(client->exchange->method)) &&
+               client->exchange->body.kind() == http::BodyKind::none && !client->exchange->retried;
   unlink(*client);
-  client->relay.retried = true;
+  client->exchange->retried = true;
   if (retry && start_upstream(*client, {}, false) == UpstreamStart::started) return;
   if (peer_of(*client) == nullptr) link(*client, upstream);
   fail_exchange(*client, 502, "upstream closed the connection before answering");
@@ -593,16 +608,11 @@ void Worker::upstream_timed_out(Connection& upstream) {
 
 bool Worker::answer_status(Connection& client, const PendingRequest& request, int status,
                            bool keep_alive) {
-  http::OutputArea out = output_area(client);
-  http::ResponseOptions options{{date_, sizeof date_}, keep_alive, request.head_only};
-  if (!http::write_status(out, options, status)) {
-    close_connection(client);
-    return true;
-  }
-  client.output_bytes = static_cast<std::uint32_t>(out.size);
-  log_access(client, request, status, request.head_only ? 0 : http::status_body_bytes(status));
-  if (!keep_alive) client.close_after_send = true;
-  return true;
+  LocalResponse response;
+  response.status = status;
+  response.keep_alive = keep_alive;
+  respond(client, request, response, WhenFull::close);
+  return true;  // answered, or closed
 }
 
 }  // namespace ringway::app

@@ -18,8 +18,9 @@ constexpr std::uint64_t refusal_log_interval_ms = 10000;
 bool Worker::open_tls(Connection& connection) {
   const std::shared_ptr<const tls::CertificateStore>& store = certificates_.get();
   const std::shared_ptr<const tls::TicketKeys>& keys = ticket_keys_.get();
+  if (connection.session == nullptr) connection.session = sessions_.take();
   if (store && !store->empty() && keys &&
-      connection.session.open_server(store, settings_.index, keys)) {
+      connection.session->open_server(store, settings_.index, keys)) {
     return true;
   }
   // No site has a certificate yet (a first install before certbot ran): the
@@ -32,14 +33,10 @@ bool Worker::open_tls(Connection& connection) {
 }
 
 void Worker::take_bytes(Connection& connection, std::string_view data) {
-  if (connection.relay.role == Relay::Role::upstream) {
-    if (connection.tls) {
-      upstream_tls_receive(connection, data);
-    } else {
-      upstream_receive(connection, data, false);
-    }
-  } else if (connection.tls) {
+  if (connection.tls) {
     tls_receive(connection, data);
+  } else if (connection.relay.role == Relay::Role::upstream) {
+    upstream_receive(connection, data, false);
   } else {
     consume_input(connection, data, false);
   }
@@ -50,54 +47,98 @@ http::OutputArea Worker::wire_area(Connection& connection) {
   return {connection.wire, connection.wire_bytes, output_pool_.chunk_bytes()};
 }
 
+// One receive path for both sides of TLS: ciphertext in, plaintext into the
+// connection's input for its codec (the HTTP server or the relay), handshake
+// and alert records out. The sides differ only in what an event means.
 void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
-  if (connection.relay.role == Relay::Role::upstream) {
-    upstream_tls_receive(connection, ciphertext);  // ringway is the client there
-    return;
-  }
+  bool upstream = connection.relay.role == Relay::Role::upstream;
+  if (upstream && !connection.session->is_open()) return;
   for (;;) {
     if (connection.input == nullptr) connection.input = input_pool_.take();
-    // Plaintext lands after what is still unparsed; the parser's head limit
-    // keeps that well below the chunk size.
+    // Plaintext lands after what is still unparsed; on the server side the
+    // parser's head limit keeps that well below the chunk size.
     std::span<char> plaintext{connection.input + connection.input_bytes,
                               input_pool_.chunk_bytes() - connection.input_bytes};
+    if (plaintext.empty()) {  // an unfinished response head as large as the chunk
+      close_connection(connection);
+      return;
+    }
     http::OutputArea wire = wire_area(connection);
-    tls::SessionResult result = connection.session.receive(ciphertext, plaintext, wire);
+    tls::SessionResult result = connection.session->receive(ciphertext, plaintext, wire);
     ciphertext = {};  // the session kept whatever it did not use
     connection.wire_bytes = static_cast<std::uint32_t>(wire.size);
     connection.input_bytes += static_cast<std::uint32_t>(result.plaintext_bytes);
+    if (result.handshake_completed && upstream) upstream_tls_established(connection);
     switch (result.status) {
       case tls::SessionStatus::failed:
-        log::write_line(log::Level::info, "https %s: %.*s", connection.remote_ip,
-                        static_cast<int>(connection.session.failure_reason().size()),
-                        connection.session.failure_reason().data());
-        connection.close_after_send = true;  // the alert, if any, goes out first
-        flush_output(connection);
-        return;
-      case tls::SessionStatus::closed:
-        connection.close_after_send = true;
-        flush_output(connection);
+        tls_failed(connection, connection.session->failure_reason());
         return;
       case tls::SessionStatus::need_output_room:
+        if (upstream) {
+          // Handshake messages far larger than a chunk: not TLS as we know it.
+          tls_failed(connection, "handshake records larger than the output chunk");
+          return;
+        }
         connection.paused = true;  // resume_input goes on once the records are out
         pause_receiving(connection);
         flush_output(connection);
         return;
+      case tls::SessionStatus::closed:
+        if (!upstream) {  // a client's close_notify: nothing more to answer
+          connection.close_after_send = true;
+          flush_output(connection);
+          return;
+        }
+        break;  // an upstream's: what came before it is still relayed
       default:
         break;
     }
-    if (connection.input_bytes == 0) {
-      // Handshake records only: a connection that is done with its handshake
-      // and sends nothing yet holds no input chunk.
+    if (connection.input_bytes > 0) {
+      tls_plaintext_ready(connection);
+    } else {
+      // Handshake or ticket records only: a connection that is done with its
+      // handshake and sends nothing yet holds no input chunk.
       input_pool_.give_back(connection.input);
       connection.input = nullptr;
-      flush_output(connection);
-      return;
+      if (!upstream) flush_output(connection);
     }
-    consume_input(connection, connection.input_view(), true);
+    if (connection.closing) return;
+    if (upstream) {
+      flush_output(connection);  // handshake records, or the request once established
+      if (result.status == tls::SessionStatus::closed) {
+        upstream_end_of_stream(connection);  // close_notify: the same as its FIN
+        return;
+      }
+    }
     bool more = result.status == tls::SessionStatus::plaintext_full;
-    if (!more || connection.paused || connection.closing || connection.close_after_send) return;
+    if (!more || connection.paused || connection.close_after_send) return;
   }
+}
+
+void Worker::tls_plaintext_ready(Connection& connection) {
+  if (connection.relay.role == Relay::Role::upstream) {
+    upstream_take_input(connection);
+  } else {
+    consume_input(connection, connection.input_view(), true);
+  }
+}
+
+void Worker::tls_failed(Connection& connection, std::string_view reason) {
+  if (connection.relay.role != Relay::Role::upstream) {
+    log::write_line(log::Level::info, "https %s: %.*s", connection.remote_ip,
+                    static_cast<int>(reason.size()), reason.data());
+    connection.close_after_send = true;  // the alert, if any, goes out first
+    flush_output(connection);
+    return;
+  }
+  if (connection.relay.stage == Relay::Stage::connecting) {
+    connect_failed(connection, "TLS: " + std::string(reason));  // nothing of the request was sent
+    return;
+  }
+  log::write_line(log::Level::error, "upstream %s: TLS: %.*s",
+                  routes_[connection.relay.route].upstream->authority.c_str(),
+                  static_cast<int>(reason.size()), reason.data());
+  close_connection(connection);
 }
 
 void Worker::flush_tls(Connection& connection) {
@@ -109,10 +150,10 @@ void Worker::flush_tls(Connection& connection) {
   connection.wire_bytes = 0;
   connection.wire_sent_bytes = 0;
   std::uint32_t unsealed = connection.output_bytes - connection.output_sent_bytes;
-  if (unsealed > 0 && connection.session.established()) {
+  if (unsealed > 0 && connection.session->established()) {
     http::OutputArea wire = wire_area(connection);
-    tls::SessionResult result =
-        connection.session.send({connection.output + connection.output_sent_bytes, unsealed}, wire);
+    tls::SessionResult result = connection.session->send(
+        {connection.output + connection.output_sent_bytes, unsealed}, wire);
     if (result.status == tls::SessionStatus::failed) {
       close_connection(connection);
       return;
@@ -133,10 +174,10 @@ void Worker::flush_tls(Connection& connection) {
 }
 
 bool Worker::send_close_notify(Connection& connection) {
-  if (connection.close_notify_sent || !connection.session.established()) return false;
+  if (connection.close_notify_sent || !connection.session->established()) return false;
   connection.close_notify_sent = true;
   http::OutputArea wire = wire_area(connection);
-  connection.session.close(wire);
+  connection.session->close(wire);
   connection.wire_bytes = static_cast<std::uint32_t>(wire.size);
   if (connection.wire_bytes == 0) return false;
   prep_send(connection, connection.wire, connection.wire_bytes);
@@ -152,20 +193,11 @@ bool Worker::answer_site(Connection& connection, const http::RequestHead& head,
     return start_proxy(connection, head, request, static_cast<std::uint32_t>(site_index));
   }
   const proxy::SiteAnswer& site = settings_.sites->site(site_index).answer;
-  http::OutputArea out = output_area(connection);
-  http::ResponseOptions options{
-      {date_, sizeof date_}, keep_alive, logged.head_only, site.extra_headers};
-  if (!http::write_status(out, options, site.status)) {
-    connection.paused = connection.output_bytes > 0;  // wait for room, then answer again
-    if (!connection.paused) close_connection(connection);
-    return false;
-  }
-  connection.output_bytes = static_cast<std::uint32_t>(out.size);
-  if (connection.sending) need_send_completion(connection);
-  log_access(connection, logged, site.status,
-             logged.head_only ? 0 : http::status_body_bytes(site.status));
-  if (!keep_alive) connection.close_after_send = true;
-  return true;
+  LocalResponse response;
+  response.status = site.status;
+  response.keep_alive = keep_alive;
+  response.extra_headers = site.extra_headers;
+  return respond(connection, logged, response, WhenFull::wait);
 }
 
 }  // namespace ringway::app

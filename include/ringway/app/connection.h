@@ -44,7 +44,8 @@ inline PendingRequest pending_request(const http::RequestHead& head, bool keep_a
           start_unix_ns};
 }
 
-// The proxy side of a connection (see worker_proxy.cc).
+// Where a connection stands in a proxied exchange (see worker_proxy.cc). Kept in
+// every slot because every path asks; the rest of an exchange is an Exchange.
 struct Relay {
   enum class Role : std::uint8_t { client, upstream };
   enum class Stage : std::uint8_t {
@@ -56,28 +57,34 @@ struct Relay {
   };
   Role role = Role::client;
   Stage stage = Stage::none;
+  bool linked = false;  // peer_* name the other connection of this exchange
   std::uint32_t peer_slot = 0;
   std::uint32_t peer_generation = 0;
-  bool linked = false;  // peer_* name the other connection of this exchange
   // Worker::routes_: the upstream (and pool) of this exchange; a client's moves to
   // its site's fallback when the upstream cannot be reached.
   std::uint32_t route = 0;
+};
+
+// What only a connection that proxies (either side) or waits for a challenge
+// file needs: taken from the worker's pool on first use, so an idle plain
+// connection holds none.
+struct Exchange {
   http::Method method = http::Method::get;  // of the request, for the response framing
   bool client_keep_alive = true;
-  bool reused = false;  // upstream: taken from the pool (so it may have been closed under us)
-  std::uint32_t attempt =
-      0;  // upstream: which of the site's addresses, counted from the first tried
+  bool reused = false;   // upstream: taken from the pool (so it may have been closed under us)
+  bool retried = false;  // client: sent again after an upstream closed without answering
+  bool upstream_reusable = false;
+  std::uint32_t attempt = 0;  // upstream: which of the site's addresses, from the first tried
   std::uint64_t address_generation = 0;  // upstream: the address set it was chosen from
   char* request_copy = nullptr;          // client: the request head, for the log and a retry
   std::uint32_t request_copy_bytes = 0;
-  std::uint32_t request_head_bytes =
-      0;                 // upstream: the head's share of its output (the body follows)
-  bool retried = false;  // client: sent again after an upstream closed without answering
-  bool upstream_reusable = false;
+  std::uint32_t request_head_bytes = 0;                // upstream: the head's share of its output
   http::BodyFraming body = http::BodyFraming::none();  // the body being relayed by this side
   PendingRequest logged;  // client: for the access log once the response ends
   int status = 0;
-  std::uint64_t body_bytes = 0;  // response body bytes relayed, for the log
+  std::uint64_t body_bytes = 0;         // response body bytes relayed, for the log
+  sockaddr_storage upstream_address{};  // upstream: where it connects, kept for the connect op
+  PendingRequest pending;  // a challenge: what its response needs once the file is read
 };
 
 // The request moved from base to new_base: move its views along.
@@ -120,12 +127,11 @@ struct Connection {
   std::uint32_t output_sent_bytes = 0;
 
   int file_fd = -1;
-  PendingRequest pending;
 
   // HTTPS: output holds plaintext responses, wire the records made of them.
   bool tls = false;
   bool close_notify_sent = false;
-  tls::Session session;  // a client's (server side) or an https upstream's (client side)
+  tls::Session* session = nullptr;  // a client's (server side) or an https upstream's (client side)
   char* wire = nullptr;
   std::uint32_t wire_bytes = 0;
   std::uint32_t wire_sent_bytes = 0;
@@ -133,7 +139,7 @@ struct Connection {
   // Proxying. A client connection relaying a request is linked to the upstream
   // connection carrying it (both are slots of the same slab), and the other way.
   Relay relay;
-  sockaddr_storage upstream_address{};  // upstream: where it connects, kept for the connect op
+  Exchange* exchange = nullptr;  // see Worker::exchange_of
 
   io::TimerNode timer;
   char remote_ip[46] = {};

@@ -12,6 +12,7 @@
 
 #include "ringway/app/connection.h"
 #include "ringway/base/chunk_pool.h"
+#include "ringway/base/object_pool.h"
 #include "ringway/base/published.h"
 #include "ringway/config/config.h"
 #include "ringway/dns/address_set.h"
@@ -22,7 +23,9 @@
 #include "ringway/io/completion.h"
 #include "ringway/io/ring.h"
 #include "ringway/io/timer_wheel.h"
+#include "ringway/log/access_log_writer.h"
 #include "ringway/log/rate_limit.h"
+#include "ringway/proxy/failover_state.h"
 #include "ringway/proxy/site_router.h"
 #include "ringway/proxy/upstream_routes.h"
 #include "ringway/tls/certificate_store.h"
@@ -70,6 +73,18 @@ struct WorkerSettings {
   io::Ring* ring = nullptr;
 };
 
+// A response the worker writes itself rather than relays.
+struct LocalResponse {
+  enum class Kind : std::uint8_t { status, redirect, file };
+  Kind kind = Kind::status;
+  int status = 200;  // Kind::status; a redirect is 301, a file 200
+  bool keep_alive = true;
+  std::string_view redirect_host;  // Kind::redirect: validated host and target
+  std::string_view redirect_target;
+  std::string_view file_body;      // Kind::file: a challenge file's bytes
+  std::string_view extra_headers;  // whole header lines (a site's HSTS)
+};
+
 class Worker {
  public:
   explicit Worker(WorkerSettings settings);
@@ -94,15 +109,14 @@ class Worker {
   void on_timer(TimerNode& node);
   void on_socket_close(Connection& connection);
   Connection& take_slot(int fd);
+  // The connection's exchange state, reset for a new exchange (a challenge's
+  // pending request survives: the ACME peer fallback turns one into a proxy).
+  Exchange& start_exchange(Connection& connection);
+  void release_slot_memory(Connection& connection);
   void begin_stop();
   void close_connection(Connection& connection);
   void release_if_done(Connection& connection);
   void refresh_clock();
-  // worker_access_log.cc
-  void open_access_log();
-  void flush_access_log();
-  void write_next_log_chunk();
-  void on_log_write(const io::Completion& completion);
   Connection* connection_for(const io::Completion& completion);
   std::uint32_t slot_of(const Connection& connection) const {
     return static_cast<std::uint32_t>(&connection - connections_.data());
@@ -130,6 +144,12 @@ class Worker {
   void on_send(Connection& connection, const io::Completion& completion);
   void after_output_drained(Connection& connection);
   void schedule_idle_timer(Connection& connection);
+  // worker_respond.cc: writes, queues and logs a response of the worker's own.
+  // False when it does not fit behind earlier output: then the connection waits
+  // for room (when_full wait, paused) or is closed.
+  enum class WhenFull : std::uint8_t { wait, close };
+  bool respond(Connection& connection, const PendingRequest& request, const LocalResponse& response,
+               WhenFull when_full);
   void log_access(const Connection& connection, const PendingRequest& request, int status,
                   std::uint64_t body_bytes);
   http::OutputArea output_area(Connection& connection);
@@ -138,6 +158,8 @@ class Worker {
   bool open_tls(Connection& connection);
   void take_bytes(Connection& connection, std::string_view data);
   void tls_receive(Connection& connection, std::string_view ciphertext);
+  void tls_plaintext_ready(Connection& connection);
+  void tls_failed(Connection& connection, std::string_view reason);
   void flush_tls(Connection& connection);
   bool send_close_notify(Connection& connection);
   bool answer_site(Connection& connection, const http::RequestHead& head, std::string_view request);
@@ -165,6 +187,7 @@ class Worker {
   void connect_failed(Connection& upstream, std::string_view reason);
   void on_connect(Connection& upstream, const io::Completion& completion);
   void upstream_output_drained(Connection& upstream);
+  void upstream_end_of_stream(Connection& upstream);
   void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
   void upstream_take_input(Connection& upstream);
   std::span<char> direct_receive_area(Connection& upstream);
@@ -182,13 +205,11 @@ class Worker {
 
   // worker_fallback.cc: the sibling host, for a local upstream that cannot be reached.
   bool switch_to_fallback(Connection& client);
-  bool local_upstream_skipped(std::uint32_t route_index);
   bool fail_over(Connection& client, const Connection& failed);
   void route_reached(std::uint32_t route_index);
 
   // worker_upstream_tls.cc: https upstreams (the client side of TLS).
   void start_upstream_tls(Connection& upstream);
-  void upstream_tls_receive(Connection& upstream, std::string_view ciphertext);
   void upstream_tls_established(Connection& upstream);
 
   // worker_challenge.cc: serving ACME challenge files through the ring.
@@ -208,6 +229,8 @@ class Worker {
   io::Ring* ring_ = nullptr;
   ChunkPool input_pool_;
   ChunkPool output_pool_;
+  base::ObjectPool<Exchange> exchanges_;
+  base::ObjectPool<tls::Session> sessions_;
   TimerWheel timers_;
   std::vector<Connection> connections_;
   std::uint32_t free_head_ = 0;
@@ -234,8 +257,7 @@ class Worker {
   std::vector<base::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per route
   std::vector<std::uint32_t> next_address_;  // per route: spreads new connections over addresses
   std::vector<log::RateLimit> upstream_error_logs_;  // per route: connect errors, once a second
-  std::vector<bool> failing_over_;                   // per route: its requests go to its fallback
-  std::vector<std::uint64_t> local_probe_at_ms_;     // per route: when to try the local one again
+  proxy::FailoverState failover_{0};  // per route: whether its requests go to its fallback
 
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
@@ -249,12 +271,7 @@ class Worker {
   std::int64_t date_second_ = -1;
   char date_[29] = {};
 
-  std::string access_log_buffer_;
-  std::string access_log_writing_;
-  std::size_t access_log_written_bytes_ = 0;
-  bool access_log_in_flight_ = false;
-  std::size_t access_log_write_bytes_max_ = std::size_t{1} << 20;
-  std::uint64_t access_log_dropped_lines_ = 0;
+  log::AccessLogWriter access_log_;
   std::uint64_t refused_connections_ = 0;
   unsigned sends_since_wait_ = 0;  // keepalive sends queued this turn (see run())
   std::uint64_t turn_ = 1;         // loop turns, to tell which sends were counted in this one
