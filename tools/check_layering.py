@@ -15,7 +15,7 @@ ALLOWED = {
     'http': ['base'],
     'config': ['base', 'log', 'http'],
     'preflight': ['base', 'log', 'config'],
-    'tls': ['base', 'log', 'config'],
+    'tls': ['base', 'log', 'http', 'config'],
     'dns': ['base', 'log', 'config'],
     'acme': ['base', 'http'],
     'proxy': ['base', 'log', 'http', 'config', 'acme'],

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ringway/app/listeners.h"
 #include "ringway/app/worker.h"
@@ -19,6 +20,7 @@
 #include "ringway/control/signals.h"
 #include "ringway/control/tls_state.h"
 #include "ringway/dns/resolver.h"
+#include "ringway/http/host_table.h"
 #include "ringway/io/ring.h"
 #include "ringway/log/error_log.h"
 #include "ringway/proxy/site_router.h"
@@ -48,8 +50,9 @@ int open_access_log(const config::AccessLog& access_log) {
 
 proxy::SiteRouter make_site_router(const config::Config& config) {
   std::vector<proxy::SiteEntry> entries;
-  std::size_t default_site = 0;
+  std::vector<std::vector<std::string>> hosts;
   for (const config::Site& site : config.sites) {
+    hosts.push_back(site.hosts);
     proxy::SiteEntry entry;
     entry.hosts = site.hosts;
     entry.answer.status = site.status;
@@ -57,11 +60,10 @@ proxy::SiteRouter make_site_router(const config::Config& config) {
     entry.http_proxied = site.http_proxy;
     if (!site.hsts.empty())
       entry.answer.extra_headers = "Strict-Transport-Security: " + site.hsts + "\r\n";
-    for (const std::string& host : site.hosts) {
-      if (host == config.https.default_host) default_site = entries.size();
-    }
     entries.push_back(std::move(entry));
   }
+  // The default site is the one default_host itself finds, as the certificate store picks it.
+  std::size_t default_site = http::HostTable(hosts).match(config.https.default_host).value_or(0);
   return proxy::SiteRouter(std::move(entries), default_site);
 }
 

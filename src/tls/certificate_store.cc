@@ -2,23 +2,13 @@
 #include "ringway/tls/certificate_store.h"
 
 #include <algorithm>
-#include <cctype>
+#include <optional>
 
 #include "credential.h"
 
 namespace ringway::tls {
 
 namespace {
-
-// A host name as SNI compares it: ASCII lower case, no trailing dot.
-std::string normalized(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  std::string result(name);
-  for (char& character : result) {
-    character = static_cast<char>(std::tolower(static_cast<unsigned char>(character)));
-  }
-  return result;
-}
 
 // The credential previous loaded from directory, if the files are still the same bytes.
 std::shared_ptr<const Credential> unchanged(
@@ -48,6 +38,7 @@ BuildResult CertificateStore::build(const StoreSettings& settings,
     result.messages.push_back({level, site.name, std::move(text)});
   };
 
+  std::vector<std::vector<std::string>> site_hosts;  // of each loaded site, for hosts_
   for (const SiteSettings& site_settings : settings.sites) {
     Site site;
     site.name = site_settings.name;
@@ -107,57 +98,41 @@ BuildResult CertificateStore::build(const StoreSettings& settings,
       report(MessageLevel::error, site_settings, "site disabled: HTTPS does not serve it");
       continue;
     }
-    std::size_t index = store->sites_.size();
-    for (const std::string& host : site_settings.hosts) {
-      std::string name = normalized(host);
-      if (name.starts_with("*.")) {
-        store->wildcard_.emplace(name.substr(2), index);
-      } else {
-        store->exact_.emplace(name, index);
-      }
-    }
+    site_hosts.push_back(site_settings.hosts);
     store->sites_.push_back(std::move(site));
   }
 
-  if (!settings.default_host.empty() && !store->sites_.empty()) {
-    std::string name = normalized(settings.default_host);
-    const Site* found = store->site_for_name(name);
-    if (found != nullptr) {
-      store->default_site_ = static_cast<std::size_t>(found - store->sites_.data());
-    } else {
-      result.messages.push_back(
-          {MessageLevel::warning, settings.default_host,
-           "default host has no loaded site; using " + store->sites_.front().name});
+  if (!store->sites_.empty()) {
+    // The default site is the one default_host itself finds, as for any SNI name.
+    std::optional<std::size_t> default_site;
+    if (!settings.default_host.empty()) {
+      default_site = http::HostTable(site_hosts).match(settings.default_host);
+      if (!default_site) {
+        result.messages.push_back(
+            {MessageLevel::warning, settings.default_host,
+             "default host has no loaded site; using " + store->sites_.front().name});
+      }
     }
+    store->hosts_ = http::HostTable(site_hosts, default_site.value_or(0));
   }
   result.sites_loaded = store->sites_.size();
   result.store = std::move(store);
   return result;
 }
 
-const CertificateStore::Site* CertificateStore::site_for_name(std::string_view server_name) const {
-  if (server_name.empty()) return nullptr;
-  // Exact names win over wildcards; a wildcard covers exactly one label.
-  std::string name = normalized(server_name);
-  if (auto exact = exact_.find(name); exact != exact_.end()) return &sites_[exact->second];
-  std::size_t dot = name.find('.');
-  if (dot == std::string::npos || dot == 0) return nullptr;
-  if (auto wildcard = wildcard_.find(name.substr(dot + 1)); wildcard != wildcard_.end()) {
-    return &sites_[wildcard->second];
-  }
-  return nullptr;
+const CertificateStore::Site& CertificateStore::site_for_name(std::string_view server_name) const {
+  return sites_[*hosts_.find(server_name)];  // the table has a default whenever sites_ has a site
 }
 
 WOLFSSL_CTX* CertificateStore::find(std::string_view server_name, std::size_t set) const {
   if (sites_.empty()) return nullptr;
-  const Site* site = site_for_name(server_name);
-  if (site == nullptr) site = &sites_[default_site_];
+  const Site& site = site_for_name(server_name);
   // wolfSSL 5.5 holds one key per context and exposes no hook that shows the
   // client's signature algorithms at SNI time, so ECDSA wins when both exist:
   // every TLS 1.3 client supports it (RFC 8446 9.1), and so does any TLS 1.2
   // client of the last decade.
   const std::shared_ptr<const Credential>& credential =
-      site->ecdsa != nullptr ? site->ecdsa : site->rsa;
+      site.ecdsa != nullptr ? site.ecdsa : site.rsa;
   return credential->contexts[set % context_sets_];
 }
 
@@ -167,8 +142,7 @@ WOLFSSL_CTX* CertificateStore::default_context(std::size_t set) const {
 
 std::string_view CertificateStore::site_for(std::string_view server_name) const {
   if (sites_.empty()) return {};
-  const Site* site = site_for_name(server_name);
-  return site != nullptr ? site->name : sites_[default_site_].name;
+  return site_for_name(server_name).name;
 }
 
 }  // namespace ringway::tls

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ringway/http/host_table.h"
 #include "ringway/http/request_head.h"
 
 namespace ringway::proxy {
@@ -38,16 +39,18 @@ class SiteRouter {
   const SiteEntry& site(std::size_t index) const { return sites_[index]; }
 
   // The site for a request: its Host (the parser puts an absolute-form target's
-  // authority there), port removed, compared without regard to case: exact names
-  // first, then wildcards, then the default site. Requires !empty().
+  // authority there), port removed by http::host_without_port, then found by
+  // http::HostTable as SNI finds it: exact names first, then wildcards, then the
+  // default site. Requires !empty().
   std::size_t route(const http::RequestHead& head) const;
+  // The same for a host without port.
   std::size_t route_host(std::string_view host) const;
   // The same without the default: nullopt when no site names the host.
   std::optional<std::size_t> match_host(std::string_view host) const;
 
  private:
   std::vector<SiteEntry> sites_;
-  std::size_t default_site_ = 0;
+  http::HostTable hosts_;  // entry i is sites_[i]; its default is the default site
   bool proxies_plain_http_ = false;
 };
 

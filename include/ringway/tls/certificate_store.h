@@ -10,8 +10,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "ringway/http/host_table.h"
 
 struct WOLFSSL_CTX;  // wolfSSL's, kept opaque so only src/tls/ includes wolfSSL
 
@@ -76,9 +77,9 @@ class CertificateStore {
   bool empty() const { return sites_.empty(); }
   std::size_t context_sets() const { return context_sets_; }
 
-  // The context for server_name (exact, then wildcard, then the default site),
-  // in context set `set`. Prefers ECDSA when the site has both. nullptr when the
-  // store serves nothing. server_name may be empty (no SNI).
+  // The context for server_name (found by http::HostTable: exact, then wildcard,
+  // then the default site), in context set `set`. Prefers ECDSA when the site has
+  // both. nullptr when the store serves nothing. server_name may be empty (no SNI).
   WOLFSSL_CTX* find(std::string_view server_name, std::size_t set) const;
   // The default site's context: what a session starts with before SNI is known.
   WOLFSSL_CTX* default_context(std::size_t set) const;
@@ -92,12 +93,10 @@ class CertificateStore {
     std::shared_ptr<const Credential> rsa;
   };
   CertificateStore() = default;
-  const Site* site_for_name(std::string_view server_name) const;
+  const Site& site_for_name(std::string_view server_name) const;  // requires !empty()
 
   std::vector<Site> sites_;
-  std::unordered_map<std::string, std::size_t> exact_;     // host -> index in sites_
-  std::unordered_map<std::string, std::size_t> wildcard_;  // "example.org" for "*.example.org"
-  std::size_t default_site_ = 0;
+  http::HostTable hosts_;  // entry i is sites_[i]; its default is the default site
   std::size_t context_sets_ = 1;
   bool session_tickets_ = true;  // what the contexts were built with
 };
