@@ -17,7 +17,7 @@ ALLOWED = {
     'preflight': ['base', 'log', 'config'],
     'tls': ['base', 'log', 'http', 'config'],
     'dns': ['base', 'log', 'config'],
-    'acme': ['base', 'http'],
+    'acme': ['base', 'io', 'http'],
     'proxy': ['base', 'log', 'http', 'config', 'acme'],
     'control': ['base', 'io', 'log', 'config', 'tls', 'dns'],
     'app': ['base', 'io', 'log', 'http', 'config', 'preflight', 'tls', 'dns', 'acme', 'proxy',

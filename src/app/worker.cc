@@ -159,7 +159,7 @@ void Worker::run() {
     }
     if (stopping_ && now_ms_ >= stop_deadline_ms_) {
       for (Connection& connection : connections_) {
-        if (connection.in_use && !connection.closing) close_connection(connection);
+        if (connection.in_use && !connection.closing()) close_connection(connection);
       }
     }
   }
@@ -345,17 +345,17 @@ void Worker::begin_stop() {
     }
   }
   for (Connection& connection : connections_) {
-    if (!connection.in_use || connection.closing) continue;
+    if (!connection.in_use || connection.closing()) continue;
     if (connection.relay.linked) {
       // A proxied exchange finishes; its client is closed after the response.
       if (connection.relay.role == Relay::Role::client)
         connection.exchange->client_keep_alive = false;
       continue;
     }
-    bool busy = connection.sending || connection.awaiting_file || connection.output_bytes > 0 ||
+    bool busy = connection.sending || connection.awaiting_file() || connection.output_bytes > 0 ||
                 connection.wire_bytes > 0;
     if (busy) {
-      connection.close_after_send = true;  // finish the response in flight, then close
+      connection.finish_after_send();  // finish the response in flight, then close
       need_send_completion(connection);
     } else {
       close_connection(connection);
@@ -365,7 +365,7 @@ void Worker::begin_stop() {
 
 void Worker::on_timer(TimerNode& node) {
   Connection& connection = connections_[node.owner];
-  if (!connection.in_use || connection.closing) return;
+  if (!connection.in_use || connection.closing()) return;
   if (node.deadline_ms > now_ms_) {
     timers_.schedule(node, node.deadline_ms);
     return;
@@ -379,7 +379,7 @@ void Worker::on_timer(TimerNode& node) {
     timers_.schedule(node, now_ms_ + settings_.config->timeouts.keepalive_ms);
     return;
   }
-  if ((connection.sending || connection.awaiting_file) &&
+  if ((connection.sending || connection.awaiting_file()) &&
       connection.sent_bytes_total != connection.sent_bytes_at_timer) {
     // A response is on its way and moved since the last look: give it another
     // period. A client that stopped reading (or a file that never opens) does not.
@@ -391,8 +391,8 @@ void Worker::on_timer(TimerNode& node) {
 }
 
 void Worker::close_connection(Connection& connection) {
-  if (connection.closing) return;
-  connection.closing = true;
+  if (connection.closing()) return;
+  connection.start_closing();
   need_send_completion(connection);
   if (connection.relay.linked) {
     if (connection.relay.role == Relay::Role::upstream) {
@@ -405,7 +405,7 @@ void Worker::close_connection(Connection& connection) {
   TimerWheel::cancel(connection.timer);
   release_held(connection);
   Operation close_operation = operation_for(OperationKind::socket_close, connection);
-  if (connection.receiving || connection.sending || connection.connecting) {
+  if (connection.receiving() || connection.sending || connection.connecting) {
     // A multishot receive holds the socket open: cancel it before closing.
     ring_->prep_cancel_and_close(close_operation, connection.fd);
   } else {
@@ -419,7 +419,7 @@ void Worker::on_socket_close(Connection& connection) {
 }
 
 void Worker::release_if_done(Connection& connection) {
-  if (connection.fd >= 0 || connection.receiving || connection.sending || connection.file_busy ||
+  if (connection.fd >= 0 || connection.receiving() || connection.sending || connection.file_busy ||
       connection.connecting) {
     return;
   }

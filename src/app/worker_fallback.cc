@@ -3,6 +3,7 @@
 // site's fallback, the other host of the round-robin pair. Only requests of
 // which nothing was sent move: a request that reached the upstream and got no
 // answer may have had its effect there, so that one stays a 502 or 504.
+#include "ringway/acme/hop_marker.h"
 #include "ringway/app/worker.h"
 #include "ringway/http/request_parser.h"
 #include "ringway/log/error_log.h"
@@ -19,7 +20,7 @@ bool Worker::switch_to_fallback(Connection& client) {
   if (fallback == proxy::no_route) return false;
   std::string_view copy{client.exchange->request_copy, client.exchange->request_copy_bytes};
   if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete ||
-      http::has_header(head_, hop_header_lowercase)) {
+      acme::carries_hop_marker(head_)) {
     return false;
   }
   if (failover_.begin(local, now_ms_)) {

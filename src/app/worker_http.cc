@@ -38,7 +38,7 @@ void Worker::prep_receive(Connection& connection) {
   std::span<char> direct = direct_receive_area(connection);
   if (!direct.empty()) {
     ring_->prep_receive_into(operation, connection.fd, direct);
-    connection.receiving = connection.receiving_into_input = true;
+    connection.receive = Connection::Receive::direct;
     return;
   }
   // Multishot receive (6.0) into the provided-buffer ring: armed once per
@@ -52,14 +52,14 @@ void Worker::prep_receive(Connection& connection) {
   } else {
     ring_->prep_receive_multishot(operation, connection.fd);
   }
-  connection.receiving = true;
+  connection.receive = Connection::Receive::buffers;
 }
 
 void Worker::on_receive(Connection& connection, const io::Completion& completion) {
-  if (!completion.more) connection.receiving = false;
+  bool direct = connection.receiving_direct();
+  if (!completion.more) connection.receive = Connection::Receive::idle;
   io::Outcome outcome = completion.outcome();
-  if (connection.receiving_into_input &&
-      (outcome == io::Outcome::done || outcome == io::Outcome::canceled)) {
+  if (direct && (outcome == io::Outcome::done || outcome == io::Outcome::canceled)) {
     on_direct_receive(connection, outcome == io::Outcome::done ? completion.value() : 0);
   } else if (outcome == io::Outcome::done) {
     on_received_buffer(connection, completion.buffer_id, completion.value());
@@ -67,19 +67,18 @@ void Worker::on_receive(Connection& connection, const io::Completion& completion
     // ENOBUFS: every receive buffer is taken; ECANCELED: we paused this
     // connection. Either way the bytes wait in the socket until we re-arm.
   } else if (outcome == io::Outcome::end_of_stream &&
-             connection.relay.role == Relay::Role::upstream && !connection.closing) {
+             connection.relay.role == Relay::Role::upstream && !connection.closing()) {
     upstream_end_of_stream(connection);
-  } else if (outcome == io::Outcome::end_of_stream && !connection.closing) {
+  } else if (outcome == io::Outcome::end_of_stream && !connection.closing()) {
     // A half-close: what the client sent before it is still answered.
     connection.peer_closed = true;
-    bool answering = connection.awaiting_file || connection.paused || connection.sending ||
+    bool answering = connection.awaiting_file() || connection.paused() || connection.sending ||
                      connection.held_buffers > 0 || connection.output_bytes > 0;
-    if (!answering || connection.lingering) close_connection(connection);
-  } else if (!connection.closing) {
+    if (!answering || connection.lingering()) close_connection(connection);
+  } else if (!connection.closing()) {
     close_connection(connection);  // a socket error
   }
-  if (!connection.receiving) connection.receive_stopping = connection.receiving_into_input = false;
-  if (connection.closing) {
+  if (connection.closing()) {
     release_if_done(connection);
   } else {
     resume_receiving(connection);
@@ -89,9 +88,9 @@ void Worker::on_receive(Connection& connection, const io::Completion& completion
 void Worker::on_received_buffer(Connection& connection, std::uint16_t buffer_id,
                                 std::uint32_t length) {
   std::string_view data = ring_->receive_buffer(buffer_id, length);
-  if (connection.closing || connection.lingering || connection.close_after_send) {
+  if (connection.closing() || connection.lingering() || connection.finishing()) {
     ring_->recycle_buffer(buffer_id);
-  } else if (connection.paused || connection.held_buffers > 0) {
+  } else if (connection.paused() || connection.held_buffers > 0) {
     hold_buffer(connection, buffer_id, data.size());  // in order, behind what waits already
   } else {
     take_bytes(connection, data);
@@ -107,7 +106,7 @@ void Worker::need_send_completion(Connection& connection) {
 }
 
 void Worker::resume_receiving(Connection& connection) {
-  if (!connection.receiving && !connection.paused && !connection.closing &&
+  if (!connection.receiving() && !connection.paused() && !connection.closing() &&
       !connection.peer_closed && connection.held_buffers == 0) {
     prep_receive(connection);
   }
@@ -138,20 +137,20 @@ void Worker::release_held(Connection& connection) {
 }
 
 void Worker::resume_input(Connection& connection) {
-  connection.paused = false;
+  connection.resume();
   if (connection.relay.role == Relay::Role::upstream) {
     // A receive still writing into input hands its bytes over when it completes.
-    if (connection.input_bytes > 0 && !connection.receiving_into_input) {
+    if (connection.input_bytes > 0 && !connection.receiving_direct()) {
       upstream_take_input(connection);
     }
   } else {
     consume_input(connection, connection.input_view(), true);
   }
   // Records the session kept while we were paused come before any held buffer.
-  if (connection.tls && !connection.paused && !connection.closing) tls_receive(connection, {});
+  if (connection.tls && !connection.paused() && !connection.closing()) tls_receive(connection, {});
   std::uint32_t slot = slot_of(connection);
   for (std::size_t index = 0; index < held_.size() && connection.held_buffers > 0;) {
-    if (connection.paused || connection.closing || connection.close_after_send) break;
+    if (connection.paused() || connection.closing() || connection.finishing()) break;
     if (held_[index].slot != slot) {
       ++index;
       continue;
@@ -162,18 +161,20 @@ void Worker::resume_input(Connection& connection) {
     take_bytes(connection, ring_->receive_buffer(held.buffer_id, held.length));
     ring_->recycle_buffer(held.buffer_id);
   }
-  if (connection.closing || connection.close_after_send) release_held(connection);
+  if (connection.closing() || connection.finishing()) release_held(connection);
   bool upstream_done = connection.relay.role == Relay::Role::upstream && connection.peer_closed &&
-                       !connection.paused && connection.held_buffers == 0;
+                       !connection.paused() && connection.held_buffers == 0;
   if (upstream_done) close_connection(connection);
-  if (!connection.closing) resume_receiving(connection);
+  if (!connection.closing()) resume_receiving(connection);
 }
 
 void Worker::pause_receiving(Connection& connection) {
-  if (!connection.receiving || connection.receive_stopping) return;
+  if (!connection.receiving() || connection.receive_stopping()) return;
   // A paused connection stops reading, so a client far ahead of us is held back
   // by TCP instead of by our memory. Bytes already received still fit the input chunk.
-  connection.receive_stopping = true;
+  connection.receive = connection.receive == Connection::Receive::direct
+                           ? Connection::Receive::stopping_direct
+                           : Connection::Receive::stopping;
   ring_->prep_cancel(operation_for(OperationKind::receive, connection));
 }
 
@@ -190,9 +191,9 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
     data = connection.input_view();
     data_is_owned = true;
   }
-  if (connection.paused) return;
+  if (connection.paused()) return;
   std::size_t offset = 0;
-  while (offset < data.size() && !connection.close_after_send && !connection.paused) {
+  while (offset < data.size() && !connection.finishing() && !connection.paused()) {
     if (connection.relay.stage == Relay::Stage::request) {
       offset += forward_request_body(connection, data.substr(offset));
       continue;
@@ -207,19 +208,19 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
     offset += result.head_bytes;
   }
   std::string_view leftover = data.substr(offset);
-  if (connection.close_after_send) leftover = {};
+  if (connection.finishing()) leftover = {};
   if (!keep_leftover(connection, leftover)) return;
-  if (connection.closing) return;
+  if (connection.closing()) return;
   bool awaiting_response =
       connection.relay.linked && (connection.relay.stage == Relay::Stage::response_head ||
                                   connection.relay.stage == Relay::Stage::response_body);
-  if (connection.paused && !awaiting_response) {
+  if (connection.paused() && !awaiting_response) {
     pause_receiving(connection);
-  } else if (!connection.paused) {
+  } else if (!connection.paused()) {
     resume_receiving(connection);
   }
   flush_output(connection);
-  if (connection.paused || connection.close_after_send) need_send_completion(connection);
+  if (connection.paused() || connection.finishing()) need_send_completion(connection);
   schedule_idle_timer(connection);
 }
 
@@ -237,7 +238,7 @@ bool Worker::keep_leftover(Connection& connection, std::string_view leftover) {
     return false;
   }
   if (connection.head_started_ms == 0) connection.head_started_ms = now_ms_;
-  if (connection.awaiting_file)
+  if (connection.awaiting_file())
     rebase(connection.exchange->pending, leftover.data(), connection.input);
   std::memmove(connection.input, leftover.data(), leftover.size());
   connection.input_bytes = static_cast<std::uint32_t>(leftover.size());
@@ -264,7 +265,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
   }
   if (decision.action == proxy::FrontAction::challenge) {
     if (connection.output_bytes > 0) {
-      connection.paused = true;  // one file read at a time, once earlier responses are out
+      connection.pause();  // one file read at a time, once earlier responses are out
       return false;
     }
     start_exchange(connection).pending = logged;
@@ -303,13 +304,13 @@ bool Worker::answer_error(Connection& connection, http::ParseStatus parse_status
 }
 
 void Worker::flush_output(Connection& connection) {
-  if (connection.sending || connection.closing) return;
+  if (connection.sending || connection.closing()) return;
   if (connection.tls) {
     flush_tls(connection);
     return;
   }
   if (connection.output_sent_bytes >= connection.output_bytes) {
-    if (connection.output_bytes > 0 || connection.close_after_send) {
+    if (connection.output_bytes > 0 || connection.finishing()) {
       after_output_drained(connection);
     }
     return;
@@ -325,7 +326,7 @@ void Worker::prep_send(Connection& connection, const char* data, std::uint32_t b
   connection.sending = true;
   // Only a first attempt at a keepalive response is expected to finish during
   // the submit; anything whose completion we act on must wake us (see run()).
-  if (first_attempt && !connection.close_after_send && !connection.paused &&
+  if (first_attempt && !connection.finishing() && !connection.paused() &&
       connection.held_buffers == 0 && !connection.relay.linked) {
     ++sends_since_wait_;
     connection.send_counted_turn = turn_;
@@ -334,7 +335,7 @@ void Worker::prep_send(Connection& connection, const char* data, std::uint32_t b
 
 void Worker::on_send(Connection& connection, const io::Completion& completion) {
   connection.sending = false;
-  if (connection.closing) {
+  if (connection.closing()) {
     release_if_done(connection);
     return;
   }
@@ -361,9 +362,9 @@ void Worker::after_output_drained(Connection& connection) {
     client_output_drained(connection);
     return;
   }
-  if (connection.awaiting_file) return;
-  if (connection.close_after_send) {
-    if (connection.lingering) return;
+  if (connection.awaiting_file()) return;
+  if (connection.finishing()) {
+    if (connection.lingering()) return;
     if (connection.tls && send_close_notify(connection)) return;  // drained again after it
     if (stopping_ || connection.peer_closed) {
       close_connection(connection);
@@ -371,7 +372,7 @@ void Worker::after_output_drained(Connection& connection) {
     }
     // Shut our side and drain the client briefly, so unread request bytes do
     // not make the kernel reset the connection before the response arrives.
-    connection.lingering = true;
+    connection.start_lingering();
     // A direct call, not the ring: io_uring runs shutdown in a worker thread that
     // looks the descriptor up late, by when this connection may be closed and
     // its number given to a new one, whose write side it would then shut.
@@ -379,7 +380,7 @@ void Worker::after_output_drained(Connection& connection) {
     timers_.schedule(connection.timer, now_ms_ + linger_ms);
     return;
   }
-  if (connection.paused) {
+  if (connection.paused()) {
     resume_input(connection);
   } else if (connection.peer_closed && connection.held_buffers == 0) {
     close_connection(connection);  // everything the client sent before its FIN is answered
@@ -387,7 +388,7 @@ void Worker::after_output_drained(Connection& connection) {
 }
 
 void Worker::schedule_idle_timer(Connection& connection) {
-  if (connection.lingering || connection.closing) return;
+  if (connection.lingering() || connection.closing()) return;
   std::uint64_t deadline_ms =
       connection.input_bytes > 0
           ? connection.head_started_ms + settings_.config->timeouts.request_head_ms

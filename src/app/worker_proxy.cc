@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "ringway/acme/hop_marker.h"
 #include "ringway/app/worker.h"
 #include "ringway/http/request_rewriter.h"
 #include "ringway/http/response_parser.h"
@@ -20,6 +21,8 @@
 namespace ringway::app {
 
 namespace {
+
+using proxy::ProxyError;
 
 using Stage = Relay::Stage;
 
@@ -79,16 +82,18 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
   exchange.logged = pending_request(head, exchange.client_keep_alive, request.size(), now_unix_ns_);
   exchange.body = http::request_body_framing(head);
   if (head.has_content_length && head.content_length > route.body_bytes_max) {
-    return answer_status(client, exchange.logged, 413, false);
+    return answer_status(client, exchange.logged,
+                         proxy::error_status(ProxyError::request_body_too_large), false);
   }
   // The head stays readable for the access log and for a retry on a new connection.
   keep_request_copy(client, request);
   UpstreamStart started = start_upstream(client, {}, true);
   if (started == UpstreamStart::unreachable) {
-    return answer_status(client, exchange.logged, 502, false);
+    return answer_status(client, exchange.logged,
+                         proxy::error_status(ProxyError::upstream_unreachable), false);
   }
   if (started == UpstreamStart::does_not_fit) {
-    fail_exchange(client, 502, "request head too large for the upstream buffer");
+    fail_exchange(client, ProxyError::request_too_large);
     return true;
   }
   client.relay.stage = Stage::request;
@@ -150,8 +155,8 @@ bool Worker::write_upstream_request(Connection& client, Connection& upstream,
   options.client_https = client.tls;
   if (route.host == config::UpstreamHost::upstream)
     options.upstream_host = route.upstream->authority;
-  options.hop_header_name = hop_header;
-  options.hop_header_value = "1";
+  options.hop_header_name = acme::hop_header;
+  options.hop_header_value = acme::hop_header_value;
   http::OutputArea out = output_area(upstream);
   if (!http::write_proxied_request_head(out, head_, options)) return false;
   if (out.capacity - out.size < body_so_far.size()) return false;
@@ -173,7 +178,8 @@ std::size_t Worker::forward_request_body(Connection& client, std::string_view by
   http::BodyScan scan = client.exchange->body.scan(bytes.substr(0, room));
   if (scan.error ||
       client.exchange->body.data_bytes() > routes_[client.relay.route].body_bytes_max) {
-    fail_exchange(client, scan.error ? 400 : 413, scan.error ? "bad request body" : nullptr);
+    fail_exchange(
+        client, scan.error ? ProxyError::request_body_invalid : ProxyError::request_body_too_large);
     return bytes.size();
   }
   std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
@@ -182,7 +188,7 @@ std::size_t Worker::forward_request_body(Connection& client, std::string_view by
   if (client.exchange->body.done()) {
     request_complete(client);
   } else if (scan.consumed_bytes < bytes.size()) {
-    client.paused = true;  // the upstream's output is full: resumed when it drains
+    client.pause();  // the upstream's output is full: resumed when it drains
   }
   return scan.consumed_bytes;
 }
@@ -190,7 +196,7 @@ std::size_t Worker::forward_request_body(Connection& client, std::string_view by
 void Worker::request_complete(Connection& client) {
   // Pipelined requests wait until this response has gone out.
   client.relay.stage = Stage::response_head;
-  client.paused = true;
+  client.pause();
 }
 
 Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
@@ -199,7 +205,7 @@ Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
     IdleUpstream idle = pool.back();
     pool.pop_back();
     Connection& upstream = connections_[idle.slot];
-    if (!upstream.in_use || upstream.generation != idle.generation || upstream.closing ||
+    if (!upstream.in_use || upstream.generation != idle.generation || upstream.closing() ||
         upstream.relay.stage != Stage::none) {
       continue;
     }
@@ -281,7 +287,7 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
 
 void Worker::on_connect(Connection& upstream, const io::Completion& completion) {
   upstream.connecting = false;
-  if (upstream.closing) {
+  if (upstream.closing()) {
     release_if_done(upstream);
     return;
   }
@@ -323,16 +329,18 @@ void Worker::connect_failed(Connection& upstream, std::string_view reason) {
     link(*client, *next);
     next->exchange->method = client->exchange->method;
   }
-  bool moved = next != nullptr || (client != nullptr && fail_over(*client, upstream));
+  bool moved = next != nullptr ||
+               (client != nullptr && proxy::may_fail_over(ProxyError::upstream_unreachable) &&
+                fail_over(*client, upstream));
   close_connection(upstream);
-  if (client != nullptr && !moved) fail_exchange(*client, 502, nullptr);
+  if (client != nullptr && !moved) fail_exchange(*client, ProxyError::upstream_unreachable);
 }
 
 // The upstream is done sending (its FIN, or TLS close_notify); what it sent
 // before is still relayed, and the connection closes once that is done.
 void Worker::upstream_end_of_stream(Connection& upstream) {
   upstream.peer_closed = true;
-  if (!upstream.paused && upstream.held_buffers == 0) close_connection(upstream);
+  if (!upstream.paused() && upstream.held_buffers == 0) close_connection(upstream);
 }
 
 void Worker::upstream_output_drained(Connection& upstream) {
@@ -340,7 +348,7 @@ void Worker::upstream_output_drained(Connection& upstream) {
   if (client == nullptr) return;
   if (client->relay.stage == Stage::response_head) upstream.relay.stage = Stage::response_head;
   // The client waited for room to forward more of its body.
-  if (client->relay.stage == Stage::request && client->paused) resume_input(*client);
+  if (client->relay.stage == Stage::request && client->paused()) resume_input(*client);
 }
 
 // Hands what waits in the upstream's input to the relay, which keeps (in the
@@ -378,10 +386,9 @@ std::span<char> Worker::direct_receive_area(Connection& upstream) {
 
 // received_bytes: into input; 0 when it was cancelled (paused meanwhile).
 void Worker::on_direct_receive(Connection& upstream, std::uint32_t received_bytes) {
-  upstream.receiving_into_input = false;
-  if (upstream.closing || upstream.lingering) return;
+  if (upstream.closing() || upstream.lingering()) return;
   upstream.input_bytes += received_bytes;
-  if (!upstream.paused && upstream.input_bytes > 0) upstream_take_input(upstream);
+  if (!upstream.paused() && upstream.input_bytes > 0) upstream_take_input(upstream);
 }
 
 void Worker::upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned) {
@@ -411,11 +418,11 @@ void Worker::upstream_receive(Connection& upstream, std::string_view data, bool 
     return;
   }
   if (result.status != http::ResponseParseStatus::complete) {
-    fail_exchange(*client, 502, "upstream sent an invalid response head");
+    fail_exchange(*client, ProxyError::upstream_invalid_response);
     return;
   }
   if (response_head_.status == 101) {  // we never ask for an upgrade
-    fail_exchange(*client, 502, "upstream switched protocols unasked");
+    fail_exchange(*client, ProxyError::upstream_switched_protocols);
     return;
   }
   if (!forward_response_head(upstream, *client)) return;
@@ -442,7 +449,7 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
       client.tls ? routes_[client.relay.route].hsts : std::string_view();
   http::OutputArea out = output_area(client);
   if (!http::write_proxied_response_head(out, response_head_, options)) {
-    fail_exchange(client, 502, "upstream response head does not fit");
+    fail_exchange(client, ProxyError::upstream_head_too_large);
     return false;
   }
   client.output_bytes = static_cast<std::uint32_t>(out.size);
@@ -463,7 +470,7 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
   if (scan.error) {
     upstream.exchange->upstream_reusable = false;
     close_connection(upstream);
-    client.close_after_send = true;  // the client sees the body end early
+    client.finish_after_send();  // the client sees the body end early
     finish_exchange(client);
     return;
   }
@@ -480,14 +487,14 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
     // The client's output is full: keep the rest and stop reading the upstream
     // until it drains (resume_input continues from the kept bytes).
     keep_leftover(upstream, bytes.substr(scan.consumed_bytes));
-    upstream.paused = true;
+    upstream.pause();
     pause_receiving(upstream);
   }
 }
 
 void Worker::client_output_drained(Connection& client) {
   Connection* upstream = peer_of(client);
-  if (upstream != nullptr && upstream->paused) resume_input(*upstream);
+  if (upstream != nullptr && upstream->paused()) resume_input(*upstream);
 }
 
 void Worker::finish_exchange(Connection& client) {
@@ -498,23 +505,23 @@ void Worker::finish_exchange(Connection& client) {
   release_request_copy(client);
   client.relay.stage = Stage::none;
   if (upstream != nullptr) release_upstream(*upstream);
-  if (!client.exchange->client_keep_alive) client.close_after_send = true;
-  if (client.closing) return;
+  if (!client.exchange->client_keep_alive) client.finish_after_send();
+  if (client.closing()) return;
   flush_output(client);
-  if (client.paused && !client.close_after_send && client.output_bytes == 0) resume_input(client);
+  if (client.paused() && !client.finishing() && client.output_bytes == 0) resume_input(client);
 }
 
 void Worker::release_upstream(Connection& upstream) {
   upstream.relay.linked = false;
   bool clean = upstream.exchange->upstream_reusable && upstream.exchange->body.done() &&
-               upstream.input_bytes == 0 && upstream.held_buffers == 0 && !upstream.closing &&
+               upstream.input_bytes == 0 && upstream.held_buffers == 0 && !upstream.closing() &&
                !upstream.peer_closed && !stopping_;
   if (!clean) {
     close_connection(upstream);
     return;
   }
   upstream.relay.stage = Stage::none;
-  upstream.paused = false;
+  upstream.resume();
   idle_upstreams_[upstream.relay.route].push_back({slot_of(upstream), upstream.generation});
   timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_idle_ms);
   resume_receiving(upstream);  // a pooled connection listens for the upstream closing it
@@ -528,23 +535,26 @@ void Worker::release_request_copy(Connection& client) {
   client.exchange->request_copy_bytes = 0;
 }
 
-void Worker::fail_exchange(Connection& client, int status, const char* reason) {
+void Worker::fail_exchange(Connection& client, ProxyError error) {
   Connection* upstream = peer_of(client);
-  if (reason != nullptr) {
-    log::write_line(log::Level::error, "proxy %.*s: %d: %s",
+  int status = proxy::error_status(error);
+  std::string_view reason = proxy::error_log_text(error);
+  if (!reason.empty()) {
+    log::write_line(log::Level::error, "proxy %.*s: %d: %.*s",
                     static_cast<int>(client.exchange->logged.target.size()),
-                    client.exchange->logged.target.data(), status, reason);
+                    client.exchange->logged.target.data(), status, static_cast<int>(reason.size()),
+                    reason.data());
   }
   bool head_sent = client.relay.stage == Stage::response_body;
   unlink(client);
   if (upstream != nullptr) close_connection(*upstream);
   client.relay.stage = Stage::none;
-  if (head_sent || client.closing) {
+  if (head_sent || client.closing()) {
     release_request_copy(client);
     close_connection(client);  // the client already has part of a response
     return;
   }
-  client.paused = false;
+  client.resume();
   answer_status(client, client.exchange->logged, status, false);
   release_request_copy(client);
   flush_output(client);
@@ -560,7 +570,7 @@ void Worker::upstream_closed(Connection& upstream) {
       finish_exchange(*client);
     } else {
       unlink(*client);
-      client->close_after_send = true;  // a truncated body: the client must not take it as whole
+      client->finish_after_send();  // a truncated body: the client must not take it as whole
       release_request_copy(*client);
       flush_output(*client);
     }
@@ -571,17 +581,19 @@ void Worker::upstream_closed(Connection& upstream) {
     connect_failed(upstream, "TLS: closed during the handshake");
     return;
   }
-  // Closed before answering: a pooled connection the upstream had closed already,
-  // or one it reset unread (a backend stopping closes its listener with connections
-  // still queued). A bodiless request goes once more on a new connection (or to the
-  // fallback, should the upstream be gone) when it was pooled or is idempotent.
-  bool retry = (upstream.exchange->reused || is_idempotent(client->exchange->method)) &&
-               client->exchange->body.kind() == http::BodyKind::none && !client->exchange->retried;
+  // A retried request goes on a new connection (or to the fallback, should the
+  // upstream be gone).
+  proxy::RetryFacts facts;
+  facts.idempotent = is_idempotent(client->exchange->method);
+  facts.pooled_connection = upstream.exchange->reused;
+  facts.has_body = client->exchange->body.kind() != http::BodyKind::none;
+  facts.retried = client->exchange->retried;
+  bool retry = proxy::may_retry(ProxyError::upstream_closed_early, facts);
   unlink(*client);
   client->exchange->retried = true;
   if (retry && start_upstream(*client, {}, false) == UpstreamStart::started) return;
   if (peer_of(*client) == nullptr) link(*client, upstream);
-  fail_exchange(*client, 502, "upstream closed the connection before answering");
+  fail_exchange(*client, ProxyError::upstream_closed_early);
 }
 
 void Worker::upstream_timed_out(Connection& upstream) {
@@ -603,7 +615,7 @@ void Worker::upstream_timed_out(Connection& upstream) {
       return;
     }
   }
-  fail_exchange(*client, 504, "upstream response timed out");
+  fail_exchange(*client, ProxyError::upstream_timed_out);
 }
 
 bool Worker::answer_status(Connection& client, const PendingRequest& request, int status,

@@ -44,15 +44,19 @@ bool Worker::respond(Connection& connection, const PendingRequest& request,
       {date_, sizeof date_}, response.keep_alive, request.head_only, response.extra_headers};
   if (!write_response(out, options, response, settings_.config->http.redirect_port)) {
     // Earlier responses fill the output: answer again once they are out, or give up.
-    connection.paused = when_full == WhenFull::wait && connection.output_bytes > 0;
-    if (!connection.paused) close_connection(connection);
+    if (when_full == WhenFull::wait && connection.output_bytes > 0) {
+      connection.pause();
+    } else {
+      connection.resume();
+      close_connection(connection);
+    }
     return false;
   }
   connection.output_bytes = static_cast<std::uint32_t>(out.size);
   if (connection.sending) need_send_completion(connection);  // this response waits for it
   int logged_status = response.kind == LocalResponse::Kind::redirect ? 301 : response.status;
   log_access(connection, request, logged_status, body_bytes_of(response, request.head_only));
-  if (!response.keep_alive) connection.close_after_send = true;
+  if (!response.keep_alive) connection.finish_after_send();
   return true;
 }
 

@@ -79,13 +79,13 @@ void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
           tls_failed(connection, "handshake records larger than the output chunk");
           return;
         }
-        connection.paused = true;  // resume_input goes on once the records are out
+        connection.pause();  // resume_input goes on once the records are out
         pause_receiving(connection);
         flush_output(connection);
         return;
       case tls::SessionStatus::closed:
         if (!upstream) {  // a client's close_notify: nothing more to answer
-          connection.close_after_send = true;
+          connection.finish_after_send();
           flush_output(connection);
           return;
         }
@@ -102,7 +102,7 @@ void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
       connection.input = nullptr;
       if (!upstream) flush_output(connection);
     }
-    if (connection.closing) return;
+    if (connection.closing()) return;
     if (upstream) {
       flush_output(connection);  // handshake records, or the request once established
       if (result.status == tls::SessionStatus::closed) {
@@ -111,7 +111,7 @@ void Worker::tls_receive(Connection& connection, std::string_view ciphertext) {
       }
     }
     bool more = result.status == tls::SessionStatus::plaintext_full;
-    if (!more || connection.paused || connection.close_after_send) return;
+    if (!more || connection.paused() || connection.finishing()) return;
   }
 }
 
@@ -127,7 +127,7 @@ void Worker::tls_failed(Connection& connection, std::string_view reason) {
   if (connection.relay.role != Relay::Role::upstream) {
     log::write_line(log::Level::info, "https %s: %.*s", connection.remote_ip,
                     static_cast<int>(reason.size()), reason.data());
-    connection.close_after_send = true;  // the alert, if any, goes out first
+    connection.finish_after_send();  // the alert, if any, goes out first
     flush_output(connection);
     return;
   }
@@ -168,7 +168,7 @@ void Worker::flush_tls(Connection& connection) {
   if (connection.wire != nullptr) output_pool_.give_back(connection.wire);
   connection.wire = nullptr;
   if (connection.output_sent_bytes >= connection.output_bytes &&
-      (connection.output_bytes > 0 || connection.close_after_send || connection.paused)) {
+      (connection.output_bytes > 0 || connection.finishing() || connection.paused())) {
     after_output_drained(connection);
   }
 }

@@ -100,19 +100,69 @@ struct Connection {
   std::uint32_t generation = 0;
   std::uint32_t next_free = 0;
 
+  // Where the connection is in its life. Only forward: open -> finishing ->
+  // lingering -> closing, and closing from anywhere (see the transitions below).
+  enum class Lifecycle : std::uint8_t {
+    open,       // requests are read and answered
+    finishing,  // the last response is queued: no more requests, close once it is out
+    lingering,  // our side is shut; the client's unread bytes drain until EOF or a timeout
+    closing,    // close submitted or about to be; the slot is freed once nothing is in flight
+  };
+  // The receive armed on the socket, if any.
+  enum class Receive : std::uint8_t {
+    idle,             // none: the connection is paused, closing, or the peer closed
+    buffers,          // a receive into the provided buffer ring
+    direct,           // a receive straight into the input chunk (a relayed response body)
+    stopping,         // the buffer-ring receive's cancel is on its way (paused)
+    stopping_direct,  // the same for a direct receive
+  };
+
+  // What new input waits for before it is read on.
+  enum class InputWait : std::uint8_t {
+    none,
+    output_room,  // earlier output must drain first (or the upstream's, for a request body)
+    file,         // a challenge is not answered until its file is read
+  };
+
+  Lifecycle lifecycle = Lifecycle::open;
+  Receive receive = Receive::idle;
+  InputWait input_wait = InputWait::none;
   bool in_use = false;
-  bool receiving = false;             // a multishot receive is armed
-  bool receiving_into_input = false;  // the armed receive writes into input, not a ring buffer
-  bool receive_stopping = false;      // its cancel is on the way (the connection is paused)
+  // Independent of the state above: what is in flight, and what the peer did.
   bool sending = false;
-  bool closing = false;           // close submitted or about to be
-  bool close_after_send = false;  // the last response is queued: no more requests
-  bool peer_closed = false;       // the client half-closed: answer what came, then close
-  bool lingering = false;         // write side shut, draining the client until EOF or timeout
-  bool awaiting_file = false;     // a challenge is not answered until its file is read
-  bool file_busy = false;         // a file operation (open, read, close) is in flight
-  bool paused = false;            // input waits for a file read or for output space
-  bool connecting = false;        // an upstream connect is in flight
+  bool file_busy = false;    // a file operation (open, read, close) is in flight
+  bool connecting = false;   // an upstream connect is in flight
+  bool peer_closed = false;  // the peer half-closed: answer what came, then close
+
+  bool closing() const { return lifecycle == Lifecycle::closing; }
+  // No more requests are read: the last response is queued, or it is later than that.
+  bool finishing() const { return lifecycle >= Lifecycle::finishing; }
+  bool lingering() const { return lifecycle == Lifecycle::lingering; }
+  void finish_after_send() {
+    if (lifecycle < Lifecycle::finishing) lifecycle = Lifecycle::finishing;
+  }
+  void start_lingering() { lifecycle = Lifecycle::lingering; }  // from finishing only
+  void start_closing() { lifecycle = Lifecycle::closing; }
+
+  bool paused() const { return input_wait != InputWait::none; }
+  bool awaiting_file() const { return input_wait == InputWait::file; }
+  // Input waits; a challenge that waits for its file goes on waiting for it.
+  void pause() {
+    if (input_wait == InputWait::none) input_wait = InputWait::output_room;
+  }
+  void resume() { input_wait = InputWait::none; }
+  void await_file() { input_wait = InputWait::file; }
+  void file_answered() {
+    input_wait = InputWait::output_room;
+  }  // resumed once the answer is queued
+
+  bool receiving() const { return receive != Receive::idle; }
+  bool receiving_direct() const {
+    return receive == Receive::direct || receive == Receive::stopping_direct;
+  }
+  bool receive_stopping() const {
+    return receive == Receive::stopping || receive == Receive::stopping_direct;
+  }
 
   std::uint64_t send_counted_turn = 0;  // the loop turn whose wait does not expect this send
   std::uint32_t held_buffers = 0;       // receive buffers kept while paused (Worker::held_)

@@ -26,6 +26,7 @@
 #include "ringway/log/access_log_writer.h"
 #include "ringway/log/rate_limit.h"
 #include "ringway/proxy/failover_state.h"
+#include "ringway/proxy/proxy_error.h"
 #include "ringway/proxy/site_router.h"
 #include "ringway/proxy/upstream_routes.h"
 #include "ringway/tls/certificate_store.h"
@@ -40,10 +41,6 @@ using io::Operation;
 using io::OperationKind;
 using io::TimerNode;
 using io::TimerWheel;
-
-// Marks a request ringway forwarded, so that two hosts never bounce one between them.
-inline constexpr std::string_view hop_header = "X-Ringway-Hop";
-inline constexpr std::string_view hop_header_lowercase = "x-ringway-hop";
 
 struct ListenerSocket {
   int fd = -1;       // owned by the worker from now on
@@ -197,7 +194,7 @@ class Worker {
   void client_output_drained(Connection& client);
   void finish_exchange(Connection& client);
   void release_upstream(Connection& upstream);
-  void fail_exchange(Connection& client, int status, const char* reason);
+  void fail_exchange(Connection& client, proxy::ProxyError error);
   void upstream_closed(Connection& upstream);
   void upstream_timed_out(Connection& upstream);
   bool answer_status(Connection& client, const PendingRequest& request, int status,
@@ -218,6 +215,7 @@ class Worker {
   void on_file_read(Connection& connection, const io::Completion& completion);
   void on_file_close(Connection& connection);
   bool ask_acme_peer(Connection& connection);
+  void log_challenge_error(const Connection& connection, const char* reason);
   void finish_challenge(Connection& connection, int status, std::string_view body);
 
   WorkerSettings settings_;
