@@ -17,6 +17,7 @@
 #include "ringway/app/worker.h"
 #include "ringway/base/clock.h"
 #include "ringway/control/control_loop.h"
+#include "ringway/control/service_notify.h"
 #include "ringway/control/signals.h"
 #include "ringway/control/tls_state.h"
 #include "ringway/dns/resolver.h"
@@ -236,19 +237,35 @@ int run_server(const config::Config& config) {
   if (all_started) {
     write_line(Level::info, "ringway: listening on %s with %zu workers (config %s)",
                listen_summary(config).c_str(), worker_count, config.source.c_str());
+    control::ServiceNotifier notifier =
+        control::ServiceNotifier::from_environment();  // systemd, Type=notify
+    auto serving = [&] {
+      return control::serving_status(tls ? tls->sites_loaded() : 0, config.sites.size());
+    };
+    notifier.ready(serving());
     control::ControlActions actions;
     if (resolving) actions.resolver = &resolver;
     if (tls) {
-      actions.reload = [&tls](std::string_view reason) { tls->reload(reason); };
+      // systemctl reload (SIGHUP) is reported as a reload; certificate changes only as STATUS.
+      actions.reload = [&](std::string_view reason) {
+        bool asked = reason == "SIGHUP";
+        if (asked) notifier.reloading();
+        tls->reload(reason);
+        if (asked) notifier.ready(serving());
+        if (!asked) notifier.status(serving());
+      };
       actions.watched_directories = [&tls] { return tls->watched_directories(); };
       actions.periodic = [&tls] { tls->rotate_ticket_keys(); };
       actions.periodic_ms = ticket_key_rotation_ms;
     } else {
-      actions.reload = [](std::string_view) {
+      actions.reload = [&](std::string_view) {
+        notifier.reloading();
         write_line(Level::info, "SIGHUP: no certificates to reload");
+        notifier.ready(serving());
       };
     }
     control::run_control_loop(actions);
+    notifier.stopping();
     write_line(Level::info, "stopping: finishing in-flight responses (up to %u ms)",
                config.timeouts.shutdown_ms);
   }
