@@ -219,9 +219,9 @@ def parse_options(arguments):
     elif RINGWAY_BASELINE in options.names:
         parser.error(f"{RINGWAY_BASELINE} needs --ringway-baseline PATH")
     if (options.rounds < 1 or options.duration < 1 or options.connections < 1
-            or options.idle_connections < 1):
-        parser.error("--rounds, --duration, --connections and --idle-connections must be "
-                     "positive")
+            or options.idle_connections < 2):
+        parser.error("--rounds, --duration and --connections must be positive, "
+                     "--idle-connections at least 2 (it opens them in two halves)")
     return options
 
 

@@ -24,7 +24,7 @@ UPSTREAM_REUSE_TARGET = 0.99
 # old one's, or better.
 BASELINE_TOLERANCE = 0.03
 FIGURE_NAMES = {"per_cpu_second": "per CPU-second", "per_second": "per second", "p99": "p99",
-                "bytes": "bytes per connection"}
+                "bytes": "bytes per connection", "marginal": "marginal bytes per connection"}
 
 
 def median_measurement(rounds):
@@ -128,8 +128,11 @@ def target_checks(scenario, ringway_ratios):
 
 
 def print_targets(checks):
+    """One line per check: a ratio, or a figure in its `unit` (tls-idle-memory's bytes)."""
     for check in checks:
-        print(f"target: {check['ratio']} {check['target']}: {check['value']:.3f} "
+        value = (f"{check['value']:,.0f} {check['unit']}" if "unit" in check
+                 else f"{check['value']:.3f}")
+        print(f"target: {check['ratio']} {check['target']}: {value} "
               f"({'met' if check['met'] else 'NOT met'})")
 
 
