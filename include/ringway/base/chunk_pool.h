@@ -18,7 +18,9 @@ class ChunkPool {
 
   char* take() {
     if (free_.empty()) {
-      owned_.push_back(std::make_unique<char[]>(chunk_bytes_));
+      // Not zero-filled: a chunk is written before it is read, and zeroing would make
+      // every page of it resident at once.
+      owned_.push_back(std::make_unique_for_overwrite<char[]>(chunk_bytes_));
       return owned_.back().get();
     }
     char* chunk = free_.back();
