@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ringway/app/listeners.h"
+#include "ringway/app/serving_snapshot.h"
 #include "ringway/app/worker.h"
 #include "ringway/base/clock.h"
 #include "ringway/control/control_loop.h"
@@ -21,7 +22,6 @@
 #include "ringway/control/signals.h"
 #include "ringway/control/tls_state.h"
 #include "ringway/dns/resolver.h"
-#include "ringway/http/host_table.h"
 #include "ringway/io/ring.h"
 #include "ringway/log/error_log.h"
 #include "ringway/proxy/site_router.h"
@@ -47,25 +47,6 @@ int open_access_log(const config::AccessLog& access_log) {
   if (!access_log.enabled) return -1;
   if (access_log.path == "-") return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   return open(access_log.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-}
-
-proxy::SiteRouter make_site_router(const config::Config& config) {
-  std::vector<proxy::SiteEntry> entries;
-  std::vector<std::vector<std::string>> hosts;
-  for (const config::Site& site : config.sites) {
-    hosts.push_back(site.hosts);
-    proxy::SiteEntry entry;
-    entry.hosts = site.hosts;
-    entry.answer.status = site.status;
-    entry.proxied = site.has_upstream;
-    entry.http_proxied = site.http_proxy;
-    if (!site.hsts.empty())
-      entry.answer.extra_headers = "Strict-Transport-Security: " + site.hsts + "\r\n";
-    entries.push_back(std::move(entry));
-  }
-  // The default site is the one default_host itself finds, as the certificate store picks it.
-  std::size_t default_site = http::HostTable(hosts).match(config.https.default_host).value_or(0);
-  return proxy::SiteRouter(std::move(entries), default_site);
 }
 
 // This worker's own SO_REUSEPORT sockets for every listen address.
@@ -163,41 +144,37 @@ std::size_t worker_count_for(const config::Config& config, const std::vector<int
   return config.workers > 0 ? config.workers : std::max<std::size_t>(1, cpus.size());
 }
 
-int run_server(const config::Config& config) {
-  std::string missing = io::probe_kernel_support();
-  if (!missing.empty()) {
-    write_line(Level::error, "%s", missing.c_str());
-    return 1;
-  }
-  int webroot_fd = open(config.http.acme_webroot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (webroot_fd < 0) {
+namespace {
+
+// What run_server opens before the workers start; false (logged) when it cannot.
+struct SharedFiles {
+  int webroot_fd = -1;
+  int access_log_fd = -1;
+};
+
+bool open_shared_files(const config::Config& config, SharedFiles& files) {
+  files.webroot_fd = open(config.http.acme_webroot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (files.webroot_fd < 0) {
     write_line(Level::error, "%s: http.acme_webroot %s: %s", config.source.c_str(),
                config.http.acme_webroot.c_str(), std::strerror(errno));
-    return 1;
+    return false;
   }
-  int access_log_fd = open_access_log(config.access_log);
-  if (config.access_log.enabled && access_log_fd < 0) {
+  files.access_log_fd = open_access_log(config.access_log);
+  if (config.access_log.enabled && files.access_log_fd < 0) {
     write_line(Level::error, "%s: log.access %s: %s", config.source.c_str(),
                config.access_log.path.c_str(), std::strerror(errno));
-    return 1;
+    return false;
   }
-  std::vector<int> cpus = allowed_cpus();
-  std::size_t worker_count = worker_count_for(config, cpus);
-  std::optional<control::TlsState> tls;
-  if (!config.sites.empty()) {
-    write_line(Level::info, "tls: %s", tls::describe(tls::crypto_build()).c_str());
-    tls.emplace(config, worker_count);
-  }
-  proxy::SiteRouter sites = make_site_router(config);
-  // Upstream names are resolved by the control loop; workers read the results.
-  dns::Resolver resolver;
-  // Numbered once: the resolver, the TLS contexts and every worker's pools use these indexes.
-  const proxy::UpstreamRoutes numbered_routes = proxy::upstream_routes(config);
-  const std::vector<proxy::UpstreamRoute>& routes = numbered_routes.routes;
-  std::vector<std::vector<std::shared_ptr<const tls::ClientContext>>> upstream_tls;
-  if (!make_upstream_tls(config, routes, worker_count, upstream_tls)) return 1;
-  std::vector<const base::Published<dns::AddressSet>*> upstream_addresses(routes.size(), nullptr);
-  bool resolving = false;
+  return true;
+}
+
+// Starts resolving every route named by DNS; per route the published addresses,
+// null for literal upstreams. False (logged) when the resolver cannot start.
+bool resolve_routes(const config::Config& config, const std::vector<proxy::UpstreamRoute>& routes,
+                    dns::Resolver& resolver, bool& resolving,
+                    std::vector<const base::Published<dns::AddressSet>*>& addresses) {
+  addresses.assign(routes.size(), nullptr);
+  resolving = false;
   for (std::size_t index = 0; index < routes.size(); ++index) {
     const config::Upstream* upstream = routes[index].upstream;
     if (upstream == nullptr || upstream->literal) continue;
@@ -205,28 +182,95 @@ int run_server(const config::Config& config) {
       std::string error = resolver.open(config.resolver);
       if (!error.empty()) {
         write_line(Level::error, "resolver: %s", error.c_str());
-        return 1;
+        return false;
       }
       resolving = true;
     }
-    upstream_addresses[index] = &resolver.resolve(upstream->host, upstream->port, monotonic_ms());
+    addresses[index] = &resolver.resolve(upstream->host, upstream->port, monotonic_ms());
   }
+  return true;
+}
+
+// Runs the control loop until SIGTERM/SIGINT, telling systemd where we are.
+void serve_until_stopped(const config::Config& config, std::optional<control::TlsState>& tls,
+                         dns::Resolver* resolver) {
+  control::ServiceNotifier notifier =
+      control::ServiceNotifier::from_environment();  // systemd, Type=notify
+  auto serving = [&] {
+    return control::serving_status(tls ? tls->sites_loaded() : 0, config.sites.size());
+  };
+  notifier.ready(serving());
+  control::ControlActions actions;
+  actions.resolver = resolver;
+  if (tls) {
+    // systemctl reload (SIGHUP) is reported as a reload; certificate changes only as STATUS.
+    actions.reload = [&](std::string_view reason) {
+      bool asked = reason == "SIGHUP";
+      if (asked) notifier.reloading();
+      tls->reload(reason);
+      if (asked) notifier.ready(serving());
+      if (!asked) notifier.status(serving());
+    };
+    actions.watched_directories = [&tls] { return tls->watched_directories(); };
+    actions.periodic = [&tls] { tls->rotate_ticket_keys(); };
+    actions.periodic_ms = ticket_key_rotation_ms;
+  } else {
+    actions.reload = [&](std::string_view) {
+      notifier.reloading();
+      write_line(Level::info, "SIGHUP: no certificates to reload");
+      notifier.ready(serving());
+    };
+  }
+  control::run_control_loop(actions);
+  notifier.stopping();
+}
+
+}  // namespace
+
+int run_server(const config::Config& loaded) {
+  std::string missing = io::probe_kernel_support();
+  if (!missing.empty()) {
+    write_line(Level::error, "%s", missing.c_str());
+    return 1;
+  }
+  base::Published<ServingSnapshot> serving;
+  serving.publish(make_serving_snapshot(std::make_shared<const config::Config>(loaded)));
+  std::shared_ptr<const ServingSnapshot> snapshot =
+      base::Published<ServingSnapshot>::Reader(serving).get();
+  const config::Config& config = *snapshot->config;
+  SharedFiles files;
+  if (!open_shared_files(config, files)) return 1;
+  std::vector<int> cpus = allowed_cpus();
+  std::size_t worker_count = worker_count_for(config, cpus);
+  std::optional<control::TlsState> tls;
+  if (!config.sites.empty()) {
+    write_line(Level::info, "tls: %s", tls::describe(tls::crypto_build()).c_str());
+    tls.emplace(config, worker_count);
+  }
+  // The resolver, the TLS contexts and every worker's pools use the snapshot's route numbers.
+  const std::vector<proxy::UpstreamRoute>& routes = snapshot->routes.routes;
+  std::vector<std::vector<std::shared_ptr<const tls::ClientContext>>> upstream_tls;
+  if (!make_upstream_tls(config, routes, worker_count, upstream_tls)) return 1;
+  // Upstream names are resolved by the control loop; workers read the results.
+  dns::Resolver resolver;
+  bool resolving = false;
+  std::vector<const base::Published<dns::AddressSet>*> upstream_addresses;
+  if (!resolve_routes(config, routes, resolver, resolving, upstream_addresses)) return 1;
 
   control::block_control_signals();
   std::vector<WorkerThread> workers(worker_count);
   for (std::size_t index = 0; index < worker_count; ++index) {
     WorkerSettings settings;
     settings.config = &config;
+    settings.serving = &serving;
     settings.index = index;
-    settings.webroot_fd = webroot_fd;
-    settings.access_log_fd = access_log_fd;
+    settings.webroot_fd = files.webroot_fd;
+    settings.access_log_fd = files.access_log_fd;
     settings.cpu = cpus.empty() ? -1 : cpus[index % cpus.size()];
     if (tls) {
       settings.certificates = &tls->certificates();
       settings.ticket_keys = &tls->ticket_keys();
     }
-    settings.sites = &sites;  // HTTPS requests, and plain ones for sites with http = "proxy"
-    settings.routes = &numbered_routes;
     settings.upstream_addresses = upstream_addresses;
     settings.upstream_tls = std::move(upstream_tls[index]);
     if (!open_listeners(config, settings)) return 1;  // earlier workers close their own
@@ -237,35 +281,7 @@ int run_server(const config::Config& config) {
   if (all_started) {
     write_line(Level::info, "ringway: listening on %s with %zu workers (config %s)",
                listen_summary(config).c_str(), worker_count, config.source.c_str());
-    control::ServiceNotifier notifier =
-        control::ServiceNotifier::from_environment();  // systemd, Type=notify
-    auto serving = [&] {
-      return control::serving_status(tls ? tls->sites_loaded() : 0, config.sites.size());
-    };
-    notifier.ready(serving());
-    control::ControlActions actions;
-    if (resolving) actions.resolver = &resolver;
-    if (tls) {
-      // systemctl reload (SIGHUP) is reported as a reload; certificate changes only as STATUS.
-      actions.reload = [&](std::string_view reason) {
-        bool asked = reason == "SIGHUP";
-        if (asked) notifier.reloading();
-        tls->reload(reason);
-        if (asked) notifier.ready(serving());
-        if (!asked) notifier.status(serving());
-      };
-      actions.watched_directories = [&tls] { return tls->watched_directories(); };
-      actions.periodic = [&tls] { tls->rotate_ticket_keys(); };
-      actions.periodic_ms = ticket_key_rotation_ms;
-    } else {
-      actions.reload = [&](std::string_view) {
-        notifier.reloading();
-        write_line(Level::info, "SIGHUP: no certificates to reload");
-        notifier.ready(serving());
-      };
-    }
-    control::run_control_loop(actions);
-    notifier.stopping();
+    serve_until_stopped(config, tls, resolving ? &resolver : nullptr);
     write_line(Level::info, "stopping: finishing in-flight responses (up to %u ms)",
                config.timeouts.shutdown_ms);
   }

@@ -31,6 +31,7 @@ constexpr std::size_t output_chunk_bytes_min = std::size_t{64} * 1024;
 
 Worker::Worker(WorkerSettings settings)
     : settings_(std::move(settings)),
+      serving_(*settings_.serving),
       // Room for a whole head plus what arrives while a paused connection's
       // receive is being cancelled (a few buffers at most).
       input_pool_(settings_.config->limits.request_head_bytes + 4 * receive_buffer_bytes),
@@ -57,8 +58,9 @@ Worker::Worker(WorkerSettings settings)
   if (settings_.ticket_keys != nullptr)
     ticket_keys_ = base::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
   held_.reserve(receive_buffer_count);
-  routes_ = settings_.routes->routes;
-  acme_peer_route_ = settings_.routes->acme_peer;
+  // Pools, address sets and failover state are per route of the first snapshot.
+  routes_ = serving_.get()->routes.routes;
+  acme_peer_route_ = serving_.get()->routes.acme_peer;
   idle_upstreams_.resize(routes_.size());
   next_address_.assign(routes_.size(), 0);
   upstream_error_logs_.assign(routes_.size(), log::RateLimit());
@@ -148,6 +150,7 @@ void Worker::run() {
     refresh_clock();
     // New certificates or ticket keys apply to connections accepted from now on.
     certificates_.refresh();
+    serving_.refresh();  // for connections accepted from now on
     ticket_keys_.refresh();
     for (auto& addresses : upstream_addresses_) addresses.refresh();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
@@ -266,7 +269,7 @@ void Worker::on_accept(std::uint32_t listener_index, const io::Completion& compl
   ring_->peer_address(fd, connection.remote_ip);
   connection.head_started_ms = now_ms_;
   // For HTTPS this also bounds the handshake.
-  timers_.schedule(connection.timer, now_ms_ + settings_.config->timeouts.request_head_ms);
+  timers_.schedule(connection.timer, now_ms_ + config_of(connection).timeouts.request_head_ms);
   connection.tls = settings_.listeners[listener_index].tls;
   if (connection.tls && !open_tls(connection)) {
     close_connection(connection);
@@ -285,8 +288,32 @@ Connection& Worker::take_slot(int fd) {
   connection.timer.owner = slot;
   connection.fd = fd;
   connection.in_use = true;
+  connection.snapshot = take_snapshot();
   ++active_connections_;
   return connection;
+}
+
+const ServingSnapshot* Worker::take_snapshot() {
+  const std::shared_ptr<const ServingSnapshot>& current = serving_.get();
+  if (held_snapshots_.empty() || held_snapshots_.back().snapshot != current) {
+    held_snapshots_.push_back({current, 0});
+  }
+  ++held_snapshots_.back().connections;
+  return current.get();
+}
+
+// The last connection of an older snapshot lets it go; the current one stays.
+void Worker::release_snapshot(const ServingSnapshot* snapshot) {
+  for (std::size_t index = 0; index < held_snapshots_.size(); ++index) {
+    HeldSnapshot& held = held_snapshots_[index];
+    if (held.snapshot.get() != snapshot) continue;
+    --held.connections;
+    bool current = index + 1 == held_snapshots_.size();
+    if (held.connections == 0 && !current) {
+      held_snapshots_.erase(held_snapshots_.begin() + static_cast<std::ptrdiff_t>(index));
+    }
+    return;
+  }
 }
 
 Exchange& Worker::start_exchange(Connection& connection) {
@@ -376,7 +403,7 @@ void Worker::on_timer(TimerNode& node) {
   }
   if (connection.relay.linked) {
     // The upstream's timers govern an exchange in progress.
-    timers_.schedule(node, now_ms_ + settings_.config->timeouts.keepalive_ms);
+    timers_.schedule(node, now_ms_ + config_of(connection).timeouts.keepalive_ms);
     return;
   }
   if ((connection.sending || connection.awaiting_file()) &&
@@ -384,7 +411,7 @@ void Worker::on_timer(TimerNode& node) {
     // A response is on its way and moved since the last look: give it another
     // period. A client that stopped reading (or a file that never opens) does not.
     connection.sent_bytes_at_timer = connection.sent_bytes_total;
-    timers_.schedule(node, now_ms_ + settings_.config->timeouts.keepalive_ms);
+    timers_.schedule(node, now_ms_ + config_of(connection).timeouts.keepalive_ms);
     return;
   }
   close_connection(connection);
@@ -424,6 +451,8 @@ void Worker::release_if_done(Connection& connection) {
     return;
   }
   release_slot_memory(connection);
+  release_snapshot(connection.snapshot);
+  connection.snapshot = nullptr;
   connection.in_use = false;
   ++connection.generation;
   std::uint32_t slot = slot_of(connection);

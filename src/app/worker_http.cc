@@ -256,10 +256,10 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
   proxy::FrontDecision decision = proxy::route_front(head);
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
   PendingRequest logged = pending_request(head, keep_alive, request.size(), now_unix_ns_);
-  if (decision.action == proxy::FrontAction::redirect && settings_.sites != nullptr &&
-      settings_.sites->proxies_plain_http()) {
-    std::optional<std::size_t> site = settings_.sites->match_host(decision.host);
-    if (site && settings_.sites->site(*site).http_proxied) {
+  const proxy::SiteRouter& sites = connection.snapshot->sites;
+  if (decision.action == proxy::FrontAction::redirect && sites.proxies_plain_http()) {
+    std::optional<std::size_t> site = sites.match_host(decision.host);
+    if (site && sites.site(*site).http_proxied) {
       return start_proxy(connection, head, request, static_cast<std::uint32_t>(*site));
     }
   }
@@ -391,8 +391,8 @@ void Worker::schedule_idle_timer(Connection& connection) {
   if (connection.lingering() || connection.closing()) return;
   std::uint64_t deadline_ms =
       connection.input_bytes > 0
-          ? connection.head_started_ms + settings_.config->timeouts.request_head_ms
-          : now_ms_ + settings_.config->timeouts.keepalive_ms;
+          ? connection.head_started_ms + config_of(connection).timeouts.request_head_ms
+          : now_ms_ + config_of(connection).timeouts.keepalive_ms;
   // Moving a deadline later needs no relinking: the wheel re-checks on expiry.
   if (connection.timer.linked() && connection.timer.deadline_ms <= deadline_ms) {
     connection.timer.deadline_ms = deadline_ms;

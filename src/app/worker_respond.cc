@@ -42,7 +42,7 @@ bool Worker::respond(Connection& connection, const PendingRequest& request,
   http::OutputArea out = output_area(connection);
   http::ResponseOptions options{
       {date_, sizeof date_}, response.keep_alive, request.head_only, response.extra_headers};
-  if (!write_response(out, options, response, settings_.config->http.redirect_port)) {
+  if (!write_response(out, options, response, config_of(connection).http.redirect_port)) {
     // Earlier responses fill the output: answer again once they are out, or give up.
     if (when_full == WhenFull::wait && connection.output_bytes > 0) {
       connection.pause();

@@ -188,11 +188,12 @@ bool Worker::answer_site(Connection& connection, const http::RequestHead& head,
                          std::string_view request) {
   bool keep_alive = head.keep_alive && !head.has_body() && !stopping_;
   PendingRequest logged = pending_request(head, keep_alive, request.size(), now_unix_ns_);
-  std::size_t site_index = settings_.sites->route(head);
-  if (settings_.sites->site(site_index).proxied) {
+  const proxy::SiteRouter& sites = connection.snapshot->sites;
+  std::size_t site_index = sites.route(head);
+  if (sites.site(site_index).proxied) {
     return start_proxy(connection, head, request, static_cast<std::uint32_t>(site_index));
   }
-  const proxy::SiteAnswer& site = settings_.sites->site(site_index).answer;
+  const proxy::SiteAnswer& site = sites.site(site_index).answer;
   LocalResponse response;
   response.status = site.status;
   response.keep_alive = keep_alive;

@@ -20,13 +20,13 @@ void Worker::start_upstream_tls(Connection& upstream) {
     connect_failed(upstream, "TLS: wolfSSL could not open a client session");
     return;
   }
-  timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_connect_ms);
+  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_connect_ms);
   tls_receive(upstream, {});  // queues the ClientHello
 }
 
 void Worker::upstream_tls_established(Connection& upstream) {
   upstream.relay.stage = Relay::Stage::request;
-  timers_.schedule(upstream.timer, now_ms_ + settings_.config->timeouts.upstream_response_ms);
+  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_response_ms);
 }
 
 }  // namespace ringway::app

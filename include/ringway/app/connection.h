@@ -14,6 +14,8 @@
 
 namespace ringway::app {
 
+struct ServingSnapshot;
+
 // What a challenge response needs once its file has been read. The views point
 // into the connection's own input chunk, which stays put until the response is out.
 struct PendingRequest {
@@ -189,7 +191,8 @@ struct Connection {
   // Proxying. A client connection relaying a request is linked to the upstream
   // connection carrying it (both are slots of the same slab), and the other way.
   Relay relay;
-  Exchange* exchange = nullptr;  // see Worker::exchange_of
+  Exchange* exchange = nullptr;               // see Worker::start_exchange
+  const ServingSnapshot* snapshot = nullptr;  // taken when the connection started
 
   io::TimerNode timer;
   char remote_ip[46] = {};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ringway/app/connection.h"
+#include "ringway/app/serving_snapshot.h"
 #include "ringway/base/chunk_pool.h"
 #include "ringway/base/object_pool.h"
 #include "ringway/base/published.h"
@@ -54,9 +55,8 @@ struct WorkerSettings {
   // HTTPS: the current certificates and ticket keys, and the sites requests go to.
   const base::Published<tls::CertificateStore>* certificates = nullptr;
   const base::Published<tls::TicketKeys>* ticket_keys = nullptr;
-  const proxy::SiteRouter* sites = nullptr;
-  // Where proxied requests go, numbered once by the caller for everyone (must outlive the worker).
-  const proxy::UpstreamRoutes* routes = nullptr;
+  // What requests are served with; each connection takes the current one when it starts.
+  const base::Published<ServingSnapshot>* serving = nullptr;
   // Per route (proxy::upstream_routes): the addresses of its upstream name; null
   // for literal upstreams and sites without an upstream.
   std::vector<const base::Published<dns::AddressSet>*> upstream_addresses;
@@ -106,6 +106,12 @@ class Worker {
   void on_timer(TimerNode& node);
   void on_socket_close(Connection& connection);
   Connection& take_slot(int fd);
+  // The snapshot a new connection serves with, kept alive while a connection uses it.
+  const ServingSnapshot* take_snapshot();
+  void release_snapshot(const ServingSnapshot* snapshot);
+  static const config::Config& config_of(const Connection& connection) {
+    return *connection.snapshot->config;
+  }
   // The connection's exchange state, reset for a new exchange (a challenge's
   // pending request survives: the ACME peer fallback turns one into a proxy).
   Exchange& start_exchange(Connection& connection);
@@ -219,6 +225,13 @@ class Worker {
   void finish_challenge(Connection& connection, int status, std::string_view body);
 
   WorkerSettings settings_;
+  base::Published<ServingSnapshot>::Reader serving_;
+  // Snapshots connections still use, oldest first; the last is the current one.
+  struct HeldSnapshot {
+    std::shared_ptr<const ServingSnapshot> snapshot;
+    std::uint32_t connections = 0;
+  };
+  std::vector<HeldSnapshot> held_snapshots_;
   base::Published<tls::CertificateStore>::Reader certificates_;
   base::Published<tls::TicketKeys>::Reader ticket_keys_;
   std::uint64_t tls_refused_logged_ms_ = 0;
