@@ -47,6 +47,54 @@ int next_signal(int signal_fd) {
 
 }  // namespace
 
+namespace {
+
+// The control loop's clock readings: when the periodic action is due, and the
+// certificate changes waiting for quiet.
+struct LoopTimes {
+  std::uint64_t now_ms = 0;
+  std::uint64_t next_periodic_ms = 0;  // 0: no periodic action
+  std::uint64_t first_change_ms = 0;   // 0: no change waiting
+  std::uint64_t last_change_ms = 0;
+};
+
+std::uint64_t wake_at_ms(const ControlActions& actions, const LoopTimes& times) {
+  std::uint64_t wake_ms = times.now_ms + idle_wait_ms;
+  if (times.next_periodic_ms) wake_ms = std::min(wake_ms, times.next_periodic_ms);
+  if (actions.resolver != nullptr) {
+    wake_ms = std::min(wake_ms, actions.resolver->next_timer_ms(times.now_ms));
+  }
+  if (times.first_change_ms) {
+    wake_ms = std::min({wake_ms, times.last_change_ms + actions.quiet_ms,
+                        times.first_change_ms + actions.quiet_ms_max});
+  }
+  return wake_ms;
+}
+
+// Reads every pending signal: the stopping one's number, else 0 after any reloads.
+int handle_signals(const ControlActions& actions, int signal_fd, DirectoryWatch& watch) {
+  while (int number = next_signal(signal_fd)) {
+    if (number == SIGTERM || number == SIGINT) return number;
+    if (actions.reload) actions.reload("SIGHUP");
+    if (actions.watched_directories) watch.watch(actions.watched_directories());
+  }
+  return 0;
+}
+
+// Certificate changes come in bursts (certbot writes several files): reload once
+// they have been quiet for a while, or at the latest quiet_ms_max after the first.
+void reload_when_quiet(const ControlActions& actions, LoopTimes& times, DirectoryWatch& watch) {
+  bool quiet =
+      times.first_change_ms && (times.now_ms >= times.last_change_ms + actions.quiet_ms ||
+                                times.now_ms >= times.first_change_ms + actions.quiet_ms_max);
+  if (!quiet) return;
+  times.first_change_ms = 0;
+  if (actions.reload) actions.reload("certificate files changed");
+  if (actions.watched_directories) watch.watch(actions.watched_directories());
+}
+
+}  // namespace
+
 int run_control_loop(const ControlActions& actions) {
   io::UringRing ring;
   std::string error = ring.open({64, 0, 0});
@@ -67,21 +115,12 @@ int run_control_loop(const ControlActions& actions) {
     resolver_polls->apply_changes();
   }
 
-  std::uint64_t now_ms = monotonic_ms();
-  std::uint64_t next_periodic_ms = actions.periodic_ms ? now_ms + actions.periodic_ms : 0;
-  std::uint64_t first_change_ms = 0;  // 0: no change waiting
-  std::uint64_t last_change_ms = 0;
+  LoopTimes times;
+  times.now_ms = monotonic_ms();
+  if (actions.periodic_ms) times.next_periodic_ms = times.now_ms + actions.periodic_ms;
   for (;;) {
-    std::uint64_t wake_ms = now_ms + idle_wait_ms;
-    if (next_periodic_ms) wake_ms = std::min(wake_ms, next_periodic_ms);
-    if (actions.resolver != nullptr) {
-      wake_ms = std::min(wake_ms, actions.resolver->next_timer_ms(now_ms));
-    }
-    if (first_change_ms) {
-      wake_ms = std::min(
-          {wake_ms, last_change_ms + actions.quiet_ms, first_change_ms + actions.quiet_ms_max});
-    }
-    ring.submit_and_wait(1, wake_ms > now_ms ? wake_ms - now_ms : 0);
+    std::uint64_t wake_ms = wake_at_ms(actions, times);
+    ring.submit_and_wait(1, wake_ms > times.now_ms ? wake_ms - times.now_ms : 0);
     bool signal_ready = false;
     bool watch_ready = false;
     ring.for_each_completion([&](const io::Completion& completion) {
@@ -93,40 +132,31 @@ int run_control_loop(const ControlActions& actions) {
         watch_ready |= operation.slot == watch_source;
       }
     });
-    now_ms = monotonic_ms();
+    times.now_ms = monotonic_ms();
     if (resolver_polls) {
-      if (actions.resolver->next_timer_ms(now_ms) <= now_ms) actions.resolver->on_timer(now_ms);
+      if (actions.resolver->next_timer_ms(times.now_ms) <= times.now_ms) {
+        actions.resolver->on_timer(times.now_ms);
+      }
       resolver_polls->apply_changes();
     }
-
     if (signal_ready) {
-      while (int number = next_signal(signal_fd)) {
-        if (number == SIGTERM || number == SIGINT) {
-          close(signal_fd);
-          return number;
-        }
-        if (actions.reload) actions.reload("SIGHUP");
-        if (actions.watched_directories) watch.watch(actions.watched_directories());
+      if (int stop = handle_signals(actions, signal_fd, watch)) {
+        close(signal_fd);
+        return stop;
       }
       prep_poll(ring, signal_fd, signal_source);
     }
     if (watch_ready) {
       if (watch.drain()) {
-        last_change_ms = now_ms;
-        if (!first_change_ms) first_change_ms = now_ms;
+        times.last_change_ms = times.now_ms;
+        if (!times.first_change_ms) times.first_change_ms = times.now_ms;
       }
       prep_poll(ring, watch.fd(), watch_source);
     }
-    bool quiet = first_change_ms && (now_ms >= last_change_ms + actions.quiet_ms ||
-                                     now_ms >= first_change_ms + actions.quiet_ms_max);
-    if (quiet) {
-      first_change_ms = 0;
-      if (actions.reload) actions.reload("certificate files changed");
-      if (actions.watched_directories) watch.watch(actions.watched_directories());
-    }
-    if (next_periodic_ms && now_ms >= next_periodic_ms) {
+    reload_when_quiet(actions, times, watch);
+    if (times.next_periodic_ms && times.now_ms >= times.next_periodic_ms) {
       if (actions.periodic) actions.periodic();
-      next_periodic_ms = now_ms + actions.periodic_ms;
+      times.next_periodic_ms = times.now_ms + actions.periodic_ms;
     }
   }
 }
