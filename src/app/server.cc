@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "ringway/app/listeners.h"
+#include "ringway/app/sites.h"
 #include "ringway/app/worker.h"
 #include "ringway/base/clock.h"
 #include "ringway/control/control_loop.h"
@@ -44,25 +45,6 @@ int open_access_log(const config::AccessLog& access_log) {
   if (!access_log.enabled) return -1;
   if (access_log.path == "-") return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   return open(access_log.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-}
-
-proxy::SiteRouter make_site_router(const config::Config& config) {
-  std::vector<proxy::SiteEntry> entries;
-  std::size_t default_site = 0;
-  for (const config::Site& site : config.sites) {
-    proxy::SiteEntry entry;
-    entry.hosts = site.hosts;
-    entry.answer.status = site.status;
-    entry.proxied = site.has_upstream;
-    entry.http_proxied = site.http_proxy;
-    if (!site.hsts.empty())
-      entry.answer.extra_headers = "Strict-Transport-Security: " + site.hsts + "\r\n";
-    for (const std::string& host : site.hosts) {
-      if (host == config.https.default_host) default_site = entries.size();
-    }
-    entries.push_back(std::move(entry));
-  }
-  return proxy::SiteRouter(std::move(entries), default_site);
 }
 
 // This worker's own SO_REUSEPORT sockets for every listen address.

@@ -39,7 +39,9 @@ Worker::Worker(WorkerSettings settings)
       // in few large sends (taken per response, so idle connections hold none).
       output_pool_(std::max<std::size_t>(settings_.config->limits.request_head_bytes + 8192,
                                          output_chunk_bytes_min)),
-      timers_(base::monotonic_ms(), timer_tick_ms, timer_slot_count),
+      // The ring's clock, which every deadline is measured on (a fake's is virtual).
+      timers_(settings_.ring != nullptr ? settings_.ring->now_ms() : base::monotonic_ms(),
+              timer_tick_ms, timer_slot_count),
       connections_(settings_.config->limits.connections_per_worker) {
   parser_limits_.head_bytes_max = settings_.config->limits.request_head_bytes;
   parser_limits_.header_count_max = settings_.config->limits.header_count;
