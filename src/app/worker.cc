@@ -164,6 +164,9 @@ void Worker::run() {
     }
   }
   flush_access_log();
+  // A stop with no connection left breaks out in the turn that queued the
+  // listeners' cancel and close: submit them, or the listening sockets stay open.
+  ring_->submit_and_wait(0, 0);
 }
 
 void Worker::refresh_clock() {
