@@ -92,7 +92,9 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
     return true;
   }
   relay.stage = Stage::request;
-  if (relay.body.kind() == http::BodyKind::none) {
+  // Content-Length: 0 is complete with the head too: waiting for body bytes
+  // left the client unpaused, so its half-close dropped the exchange.
+  if (relay.body.kind() == http::BodyKind::none || relay.body.done()) {
     request_complete(client);
   } else {
     pause_receiving(client);  // re-armed one buffer at a time while the body streams (prep_receive)
