@@ -40,7 +40,9 @@ Worker::Worker(WorkerSettings settings)
       // in few large sends (taken per response, so idle connections hold none).
       output_pool_(std::max<std::size_t>(settings_.config->limits.request_head_bytes + 8192,
                                          output_chunk_bytes_min)),
-      timers_(base::monotonic_ms(), timer_tick_ms, timer_slot_count),
+      // The ring's clock, which every deadline is measured on (a fake's is virtual).
+      timers_(settings_.ring != nullptr ? settings_.ring->now_ms() : base::monotonic_ms(),
+              timer_tick_ms, timer_slot_count),
       connections_(settings_.config->limits.connections_per_worker),
       access_log_(settings_.access_log_fd,
                   settings_.config->access_log.format == config::AccessLogFormat::json
@@ -167,6 +169,9 @@ void Worker::run() {
     }
   }
   access_log_.flush(*ring_);
+  // A stop with no connection left breaks out in the turn that queued the
+  // listeners' cancel and close: submit them, or the listening sockets stay open.
+  ring_->submit_and_wait(0, 0);
 }
 
 void Worker::refresh_clock() {

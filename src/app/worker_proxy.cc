@@ -64,7 +64,9 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
     return true;
   }
   client.relay.stage = Stage::request;
-  if (exchange.body.kind() == http::BodyKind::none) {
+  // Content-Length: 0 is complete with the head too: waiting for body bytes
+  // left the client unpaused, so its half-close dropped the exchange.
+  if (exchange.body.kind() == http::BodyKind::none || exchange.body.done()) {
     request_complete(client);
   } else {
     pause_receiving(client);  // re-armed one buffer at a time while the body streams (prep_receive)

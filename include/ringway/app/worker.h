@@ -95,6 +95,8 @@ class Worker {
   void run();
   // From any thread: begin a graceful stop.
   void request_stop();
+  // On the worker's thread: slots in use (clients and upstreams), for tests.
+  std::uint64_t active_connections() const { return active_connections_; }
 
  private:
   // worker.cc: the loop, accepting, timers, closing, stopping.
