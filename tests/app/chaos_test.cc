@@ -64,8 +64,10 @@ Exchange chaos_exchange(FakeRing& ring, bool last) {
 }
 
 // One chaos run; fingerprint (when given) gets what a replay must repeat.
-std::string chaos_run(std::uint64_t seed, std::string* fingerprint) {
+// stop_early: the worker is asked to stop while clients are still busy.
+std::string chaos_run(std::uint64_t seed, std::string* fingerprint, bool stop_early = false) {
   FakeWorld world(seed, proxy_config(true, true), chaos_faults());
+  if (stop_early) world.stop_at(world.ring().uniform(0, 1600));
   world.add_challenge("here0", "local-0\n");
   world.add_upstream(local_port, {.name = "local",
                                   .refuse = 0.1,
@@ -75,7 +77,9 @@ std::string chaos_run(std::uint64_t seed, std::string* fingerprint) {
                                   .reset_unanswered = 0.1,
                                   .idle_close = 0.2,
                                   .reset_midway = 0.1,
-                                  .close_after_answer = 0.1});
+                                  .close_after_answer = 0.1,
+                                  .silent = 0.02,
+                                  .garbage = 0.02});
   world.add_upstream(fallback_port, {.name = "fallback", .refuse = 0.3, .reset_midway = 0.1});
   world.add_upstream(peer_port, {.name = "peer", .refuse = 0.2, .reset_midway = 0.1});
   std::size_t clients = world.ring().uniform(1, 6);
@@ -104,6 +108,17 @@ std::string chaos_seed(std::uint64_t seed) {
 
 TEST(FakeRingChaos, EveryFaultAtOnceLeavesNothingBehind) {
   EXPECT_TRUE(run_seeds("chaos", 1500, chaos_seed));
+}
+
+// A graceful stop in the middle of it all: exchanges in flight finish or are
+// cut when the shutdown deadline passes, late clients are refused, and the
+// worker still drains completely.
+std::string stop_seed(std::uint64_t seed) {
+  return chaos_run(seed, nullptr, true);
+}
+
+TEST(FakeRingChaos, AStopWhileBusyDrains) {
+  EXPECT_TRUE(run_seeds("chaos-stop", 800, stop_seed));
 }
 
 // What makes a printed seed worth anything: it runs the same way again.

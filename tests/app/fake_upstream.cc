@@ -107,8 +107,13 @@ void UpstreamConnection::answer(const Message& request) {
     });
     return;
   }
+  if (ring_.chance(plan.silent)) {
+    answering_ = true;  // until the worker gives up on it and closes
+    return;
+  }
   bool closes = false;
-  std::string response = response_for(request, closes);
+  std::string response = ring_.chance(plan.garbage) ? "HTTP/1.1 2OO OK\r\nX: y\r\n\r\n"
+                                                    : response_for(request, closes);
   ++answered_;
   send_answer(response, closes);
 }

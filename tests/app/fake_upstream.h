@@ -32,6 +32,8 @@ struct UpstreamPlan {
   double idle_close = 0;          // after an answer: the connection is closed soon after
   double reset_midway = 0;        // per answer: reset partway through it
   double close_after_answer = 0;  // per answer: "Connection: close" and a close after it
+  double silent = 0;   // per request: never answered (the worker's response timeout decides)
+  double garbage = 0;  // per request: answered with a head that does not parse
 };
 
 // What an upstream saw, for the tests' assertions.

@@ -116,8 +116,9 @@ std::string FakeWorld::run() {
     if (stop_requested_) return;
     bool all_done = std::all_of(clients_.begin(), clients_.end(),
                                 [](const auto& client) { return client->done(); });
-    if (!all_done && ring_.elapsed_ms() < clients_deadline_ms) return;
-    if (!all_done)
+    bool stop_now = ring_.elapsed_ms() >= stop_at_ms_;
+    if (!all_done && !stop_now && ring_.elapsed_ms() < clients_deadline_ms) return;
+    if (!all_done && !stop_now)
       ring_.fail("the clients were not done after " + std::to_string(clients_deadline_ms) +
                  " virtual ms");
     stop_requested_ = true;

@@ -39,8 +39,10 @@ class FakeWorld {
   FakeClient& add_client(ClientScript script, std::uint64_t start_ms);
   void add_challenge(const std::string& token, std::string content);
 
-  // Runs the worker until every client is done, then stops it and checks that
-  // it drained: empty, or the first failure.
+  // Stops the worker at this virtual time even if clients are not done.
+  void stop_at(std::uint64_t elapsed_ms) { stop_at_ms_ = elapsed_ms; }
+  // Runs the worker until every client is done (or stop_at), then stops it and
+  // checks that it drained: empty, or the first failure.
   std::string run();
   std::size_t answers() const;           // by all clients
   std::size_t access_log_lines() const;  // written by the worker
@@ -53,6 +55,7 @@ class FakeWorld {
   std::vector<std::unique_ptr<FakeUpstream>> upstreams_;
   std::vector<std::unique_ptr<FakeClient>> clients_;
   bool stop_requested_ = false;
+  std::uint64_t stop_at_ms_ = ~std::uint64_t{0};
   std::unique_ptr<app::Worker> worker_;  // last: it goes first
 };
 
