@@ -170,8 +170,10 @@ void Worker::run() {
   }
   access_log_.flush(*ring_);
   // A stop with no connection left breaks out in the turn that queued the
-  // listeners' cancel and close: submit them, or the listening sockets stay open.
-  ring_->submit_and_wait(0, 0);
+  // listeners' cancel and close: submit them, or the listening sockets stay
+  // open. Waiting for a completion runs deferred task work (DEFER_TASKRUN),
+  // where the close linked behind each cancel runs.
+  ring_->submit_and_wait(1, 10);
 }
 
 void Worker::refresh_clock() {

@@ -71,6 +71,7 @@ void FakeClient::on_bytes(std::string_view bytes) {
     return;
   }
   inbox_.append(bytes);
+  ring_.trace("%s received %zu bytes", name_.c_str(), bytes.size());
   read_answers(false);
 }
 
@@ -84,7 +85,7 @@ void FakeClient::read_answers(bool at_end) {
       return;
     }
     if (status == ReadStatus::invalid) {
-      fail("an answer that does not parse: \"" + inbox_.substr(0, 120) + "\"");
+      fail("an answer that does not parse: \"" + inbox_.substr(0, 400) + "\"");
       inbox_.clear();
       return;
     }

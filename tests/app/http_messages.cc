@@ -97,8 +97,7 @@ bool Message::closes() const {
 ReadStatus read_message(std::string& buffer, bool response, bool no_body, bool at_end,
                         Message& message) {
   std::size_t head_end = buffer.find("\r\n\r\n");
-  if (head_end == std::string::npos)
-    return at_end && !buffer.empty() ? ReadStatus::invalid : ReadStatus::partial;
+  if (head_end == std::string::npos) return ReadStatus::partial;  // cut short, at_end
   message = Message{};
   std::string_view head(buffer.data(), head_end);
   std::size_t line_end = head.find("\r\n");

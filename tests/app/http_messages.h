@@ -31,6 +31,7 @@ enum class ReadStatus : std::uint8_t { partial, complete, invalid };
 // Takes one message from the front of buffer, removing it when complete. A
 // response with neither Content-Length nor chunked coding ends with the
 // connection: complete only when at_end. no_body: the response to a HEAD.
+// Partial at_end means the message was cut short.
 ReadStatus read_message(std::string& buffer, bool response, bool no_body, bool at_end,
                         Message& message);
 
