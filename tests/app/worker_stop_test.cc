@@ -8,10 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <thread>
 
-#include "ringway/app/sites.h"
+#include "ringway/app/serving_snapshot.h"
 #include "ringway/app/worker.h"
+#include "ringway/base/published.h"
 #include "ringway/config/config.h"
 #include "ringway/io/listener.h"
 #include "ringway/io/ring.h"
@@ -26,8 +29,8 @@ TEST(WorkerStop, ClosesItsListenerWhenNothingIsLeftToDrain) {
       "[http]\nlisten = [\"127.0.0.1:80\"]\nacme_webroot = \"/tmp\"\n[log]\naccess = \"off\"\n",
       "stop.toml");
   ASSERT_TRUE(loaded.ok) << ::testing::PrintToString(loaded.errors);
-  proxy::UpstreamRoutes routes = proxy::upstream_routes(loaded.config);
-  proxy::SiteRouter sites = make_site_router(loaded.config);
+  base::Published<ServingSnapshot> serving;
+  serving.publish(make_serving_snapshot(std::make_shared<const config::Config>(loaded.config)));
   // The configured address is not used: the listener gets a free port.
   sockaddr_storage any_port{};
   auto& inet = reinterpret_cast<sockaddr_in&>(any_port);
@@ -42,8 +45,7 @@ TEST(WorkerStop, ClosesItsListenerWhenNothingIsLeftToDrain) {
   WorkerSettings settings;
   settings.config = &loaded.config;
   settings.listeners.push_back({listener.fd, false});
-  settings.routes = &routes;
-  settings.sites = &sites;
+  settings.serving = &serving;
   Worker worker(std::move(settings));
   std::string error;
   std::thread thread([&] {
