@@ -447,6 +447,12 @@ void Worker::close_connection(Connection& connection) {
   }
 }
 
+void Worker::abort_connection(Connection& connection) {
+  if (connection.closing()) return;
+  ring_->reset_on_close(connection.fd);
+  close_connection(connection);
+}
+
 void Worker::on_socket_close(Connection& connection) {
   connection.fd = -1;
   release_if_done(connection);

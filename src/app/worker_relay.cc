@@ -184,6 +184,19 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
   }
 }
 
+// The response the client has begun to receive stops short. Where its framing
+// ends at the close, a clean close would read as the whole body: reset instead.
+void Worker::cut_response(Connection& client, bool end_is_close) {
+  unlink(client);
+  release_request_copy(client);
+  if (end_is_close) {
+    abort_connection(client);
+    return;
+  }
+  client.finish_after_send();  // the framing shows the client the body is short
+  flush_output(client);
+}
+
 void Worker::client_output_drained(Connection& client) {
   Connection* upstream = peer_of(client);
   if (upstream != nullptr && upstream->paused()) resume_input(*upstream);
@@ -222,12 +235,18 @@ void Worker::fail_exchange(Connection& client, ProxyError error) {
                     reason.data());
   }
   bool head_sent = client.relay.stage == Stage::response_body;
+  bool end_is_close = head_sent && upstream != nullptr && upstream->exchange->body.ends_at_close();
   unlink(client);
   if (upstream != nullptr) close_connection(*upstream);
   client.relay.stage = Stage::none;
   if (head_sent || client.closing()) {
     release_request_copy(client);
-    close_connection(client);  // the client already has part of a response
+    // The client already has part of a response.
+    if (end_is_close) {
+      abort_connection(client);
+    } else {
+      close_connection(client);
+    }
     return;
   }
   client.resume();
@@ -241,14 +260,14 @@ void Worker::upstream_closed(Connection& upstream) {
   Connection* client = peer_of(upstream);
   if (client == nullptr) return;
   if (upstream.relay.stage == Stage::response_body) {
-    if (upstream.exchange->body.complete_at_close()) {
+    // Only the upstream's own end (FIN or close_notify) ends a close-delimited
+    // body; an error or our timeout cut it.
+    const http::BodyFraming& body = upstream.exchange->body;
+    if (body.done() || (body.complete_at_close() && upstream.peer_closed)) {
       upstream.exchange->upstream_reusable = false;
       finish_exchange(*client);
     } else {
-      unlink(*client);
-      client->finish_after_send();  // a truncated body: the client must not take it as whole
-      release_request_copy(*client);
-      flush_output(*client);
+      cut_response(*client, body.ends_at_close());
     }
     return;
   }

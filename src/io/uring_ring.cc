@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +197,11 @@ void UringRing::shutdown_write(int fd) {
 
 void UringRing::close_now(int fd) {
   ::close(fd);
+}
+
+void UringRing::reset_on_close(int fd) {
+  linger abortive{.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
 }
 
 void UringRing::peer_address(int fd, std::span<char> text) {

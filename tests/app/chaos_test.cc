@@ -133,12 +133,10 @@ TEST(FakeRingChaos, ASeedReplaysExactly) {
   EXPECT_TRUE(run_seeds("chaos-replay", 30, replay_seed));
 }
 
-// Known issue, kept here to be enabled once fixed: when the upstream resets
-// (or, for an HTTP/1.0 client, its chunked body stops) partway through a body
-// that reaches the client delimited by the close, the worker finishes the
-// exchange as complete (logged so) and closes the client cleanly, so the
-// client takes the cut body as the whole response. It should abort the client
-// connection (a reset) instead. Until then chaos accepts a prefix there.
+// When the upstream resets (or, for an HTTP/1.0 client, its chunked body
+// stops) partway through a body that reaches the client delimited by the
+// close, the client must see a reset, never a clean end it would take for the
+// whole body.
 std::string cut_at_close_seed(std::uint64_t seed) {
   FakeWorld world(seed, proxy_config(false, false), chaos_faults());
   world.add_upstream(local_port, {.name = "local", .reset_midway = 1});
@@ -154,7 +152,7 @@ std::string cut_at_close_seed(std::uint64_t seed) {
   return world.run();
 }
 
-TEST(FakeRingKnownIssues, DISABLED_UpstreamResetInACloseDelimitedBodyReachesTheClientAsItsEnd) {
+TEST(FakeRingChaos, AnUpstreamResetInACloseDelimitedBodyResetsTheClient) {
   EXPECT_TRUE(run_seeds("cut-at-close", 200, cut_at_close_seed));
 }
 

@@ -35,6 +35,7 @@ import signal
 import socket
 import socketserver
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -388,6 +389,7 @@ class ScriptedBackend:
       /garbage...     answers a head that is not HTTP
       /trunc-cl...    Content-Length 100000, sends 40000 bytes, closes
       /trunc-chunked  chunked, one 40000-byte chunk, closes
+      /reset-close    200 delimited by the close, 40000 bytes, then a reset (no FIN)
       /slowhead...    answers 200 after 0.4 s
     .closed: list of (monotonic time, path of the connection's last request) when a peer
     closed a kept-alive connection."""
@@ -468,6 +470,11 @@ class ScriptedBackend:
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
                 elif path.startswith("/hang"):
                     continue  # reads on (the next head never comes) until EOF or stop
+                elif path.startswith("/reset-close"):
+                    c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"z" * 40000)
+                    time.sleep(0.2)
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return  # the close in finally resets
                 elif path.startswith("/close"):
                     return
                 elif path.startswith("/garbage"):
@@ -1176,6 +1183,22 @@ class ProxyFailures(ProxyCase):
         self.assertIn(b"chunked", head.lower())
         self.assertFalse(body.endswith(b"0\r\n\r\n"), "the client got a complete chunked body")
         self.assertIn(b"y" * 1000, body)
+
+    def cut_at_close(self, target, version_option):
+        """A body whose end for the client is the close, cut by the upstream: the
+        client must see a reset, never the clean end it would take for the whole.
+        curl, because Python's TLS socket reports a reset after data as a clean EOF."""
+        p = self.curl("s.test", version_option, "-o", os.devnull, "-w",
+                      "%{http_code} %{size_download}", path=target)
+        self.assertEqual(p.returncode, 56, f"curl: {p.stdout} {p.stderr} {self.diag()}")
+        self.assertIn("reset", p.stderr, f"{p.stdout} {self.diag()}")
+        self.assertTrue(p.stdout.startswith("200 "), p.stdout)
+
+    def test_upstream_reset_in_a_close_delimited_body_resets_the_client(self):
+        self.cut_at_close("/reset-close", "--http1.1")
+
+    def test_upstream_dies_mid_chunked_body_for_http10_resets_the_client(self):
+        self.cut_at_close("/trunc-chunked", "--http1.0")
 
     def test_service_continues_after_failures(self):
         for target in ("/close", "/garbage", "/trunc-cl"):

@@ -169,6 +169,7 @@ class FakeRing final : public io::Ring {
   int open_stream_socket(int family) override;
   void shutdown_write(int fd) override;
   void close_now(int fd) override;
+  void reset_on_close(int fd) override;
   void peer_address(int fd, std::span<char> text) override;
   std::uint64_t now_ms() override { return now_ms_; }
   std::int64_t now_unix_ns() override;
@@ -202,12 +203,13 @@ class FakeRing final : public io::Ring {
     int fd = -1;  // the worker's descriptor; -1 once it closed it
     bool listener = false;
     Peer* peer = nullptr;
-    ByteQueue inbound;          // sent by the peer, not yet received
-    bool inbound_end = false;   // the peer's FIN follows inbound
-    bool reset = false;         // the peer reset it, or the worker closed it with bytes unread
-    bool peer_closed = false;   // bytes sent to the peer from now on reset the link
-    bool released = false;      // closed and nothing in flight: the peer was told
-    std::uint64_t receive = 0;  // serials of what is in flight
+    ByteQueue inbound;            // sent by the peer, not yet received
+    bool inbound_end = false;     // the peer's FIN follows inbound
+    bool reset = false;           // the peer reset it, or the worker closed it with bytes unread
+    bool peer_closed = false;     // bytes sent to the peer from now on reset the link
+    bool released = false;        // closed and nothing in flight: the peer was told
+    bool reset_on_close = false;  // the worker asked for an abortive close
+    std::uint64_t receive = 0;    // serials of what is in flight
     std::uint64_t connect = 0;
     std::uint64_t accept = 0;
     std::deque<std::uint64_t> sends;

@@ -216,7 +216,7 @@ void FakeRing::release_if_idle(LinkId id) {
     return;
   }
   // Closing with unread bytes makes the kernel reset the connection.
-  if (!link.reset) tell_peer_end(link, !link.inbound.empty());
+  if (!link.reset) tell_peer_end(link, link.reset_on_close || !link.inbound.empty());
 }
 
 void FakeRing::tell_peer_end(Link& link, bool reset) {
@@ -237,6 +237,12 @@ void FakeRing::close_now(int fd) {
   if (id == 0) return;
   if (link_busy(links_[id])) fail("close_now on a socket with operations in flight");
   close_link(id);
+}
+
+void FakeRing::reset_on_close(int fd) {
+  LinkId id = link_of(fd, "reset_on_close");
+  trace("reset_on_close link %u", id);
+  if (id != 0) links_[id].reset_on_close = true;
 }
 
 void FakeRing::peer_address(int fd, std::span<char> text) {

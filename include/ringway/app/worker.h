@@ -120,6 +120,7 @@ class Worker {
   void release_slot_memory(Connection& connection);
   void begin_stop();
   void close_connection(Connection& connection);
+  void abort_connection(Connection& connection);  // closes with a reset
   void release_if_done(Connection& connection);
   void refresh_clock();
   Connection* connection_for(const io::Completion& completion);
@@ -199,6 +200,7 @@ class Worker {
   void on_direct_receive(Connection& upstream, std::uint32_t received_bytes);
   bool forward_response_head(Connection& upstream, Connection& client);
   void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
+  void cut_response(Connection& client, bool end_is_close);
   void client_output_drained(Connection& client);
   void finish_exchange(Connection& client);
   void release_upstream(Connection& upstream);

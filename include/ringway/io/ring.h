@@ -98,6 +98,9 @@ class Ring {
   virtual void shutdown_write(int fd) = 0;
   // close(2) at once, for a descriptor no operation uses (a refused accept).
   virtual void close_now(int fd) = 0;
+  // The socket's last close sends a reset, not a FIN (SO_LINGER of zero): how a
+  // peer learns that a response whose end is the close was cut.
+  virtual void reset_on_close(int fd) = 0;
   // "127.0.0.1" or "::1" for a connected socket's peer, into text; empty when unknown.
   virtual void peer_address(int fd, std::span<char> text) = 0;
 

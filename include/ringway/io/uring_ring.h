@@ -64,6 +64,7 @@ class UringRing final : public Ring {
   int open_stream_socket(int family) override;
   void shutdown_write(int fd) override;
   void close_now(int fd) override;
+  void reset_on_close(int fd) override;
   void peer_address(int fd, std::span<char> text) override;
 
   std::uint64_t now_ms() override;
