@@ -17,11 +17,12 @@ ALLOWED = {
     'preflight': ['base', 'log', 'config'],
     'tls': ['base', 'log', 'http', 'config'],
     'dns': ['base', 'log', 'config'],
+    'transport': ['base', 'io', 'log', 'http', 'config', 'tls'],
     'acme': ['base', 'io', 'http'],
     'proxy': ['base', 'log', 'http', 'config', 'acme'],
     'control': ['base', 'io', 'log', 'config', 'tls', 'dns'],
-    'app': ['base', 'io', 'log', 'http', 'config', 'preflight', 'tls', 'dns', 'acme', 'proxy',
-            'control'],
+    'app': ['base', 'io', 'log', 'http', 'config', 'preflight', 'tls', 'dns', 'transport', 'acme',
+            'proxy', 'control'],
 }
 # Third-party headers, each owned by one module.
 OWNED = {

@@ -26,23 +26,36 @@ constexpr std::size_t timer_slot_count = 1024;
 constexpr std::uint64_t counted_send_wait_ms = 1;
 constexpr std::uint64_t accept_retry_ms = 100;
 constexpr std::size_t output_chunk_bytes_min = std::size_t{64} * 1024;
+constexpr std::uint64_t linger_ms = 2000;
+
+transport::TransportSettings transport_settings(const config::Config& config) {
+  transport::TransportSettings settings;
+  // Room for a whole head plus what arrives while a paused connection's
+  // receive is being cancelled (a few buffers at most).
+  settings.input_chunk_bytes = config.limits.request_head_bytes + 4 * receive_buffer_bytes;
+  // A redirect's Location repeats the target, so room for a whole head plus
+  // headers; and at least four full TLS records, so a relayed download goes out
+  // in few large sends (taken per response, so idle connections hold none).
+  settings.output_chunk_bytes =
+      std::max<std::size_t>(config.limits.request_head_bytes + 8192, output_chunk_bytes_min);
+  // Three quarters of the receive buffer ring may wait in paused connections,
+  // so they cannot starve the rest; one pipelining client far ahead of us may
+  // hold a quarter of it before it is closed.
+  settings.held_buffers_max = std::size_t{receive_buffer_count} / 4 * 3;
+  settings.held_buffers_per_stream_max = receive_buffer_count / 4;
+  settings.linger_ms = linger_ms;
+  return settings;
+}
 
 }  // namespace
 
 Worker::Worker(WorkerSettings settings)
     : settings_(std::move(settings)),
       serving_(*settings_.serving),
-      // Room for a whole head plus what arrives while a paused connection's
-      // receive is being cancelled (a few buffers at most).
-      input_pool_(settings_.config->limits.request_head_bytes + 4 * receive_buffer_bytes),
-      // A redirect's Location repeats the target, so room for a whole head plus
-      // headers; and at least four full TLS records, so a relayed download goes out
-      // in few large sends (taken per response, so idle connections hold none).
-      output_pool_(std::max<std::size_t>(settings_.config->limits.request_head_bytes + 8192,
-                                         output_chunk_bytes_min)),
       // The ring's clock, which every deadline is measured on (a fake's is virtual).
       timers_(settings_.ring != nullptr ? settings_.ring->now_ms() : base::monotonic_ms(),
               timer_tick_ms, timer_slot_count),
+      transport_(*this, timers_, transport_settings(*settings_.config)),
       connections_(settings_.config->limits.connections_per_worker),
       access_log_(settings_.access_log_fd,
                   settings_.config->access_log.format == config::AccessLogFormat::json
@@ -52,6 +65,7 @@ Worker::Worker(WorkerSettings settings)
   parser_limits_.header_count_max = settings_.config->limits.header_count;
   for (std::uint32_t index = 0; index < connections_.size(); ++index) {
     connections_[index].next_free = index + 1;
+    connections_[index].slot = index;
     connections_[index].timer.owner = index;
   }
   accepting_.assign(settings_.listeners.size(), false);
@@ -59,7 +73,6 @@ Worker::Worker(WorkerSettings settings)
     certificates_ = base::Published<tls::CertificateStore>::Reader(*settings_.certificates);
   if (settings_.ticket_keys != nullptr)
     ticket_keys_ = base::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
-  held_.reserve(receive_buffer_count);
   // Pools, address sets and failover state are per route of the first snapshot.
   routes_ = serving_.get()->routes.routes;
   acme_peer_route_ = serving_.get()->routes.acme_peer;
@@ -107,6 +120,7 @@ std::string Worker::open() {
     owned_ring_ = std::move(ring);
     ring_ = owned_ring_.get();
   }
+  transport_.attach(*ring_);
   refresh_clock();
   for (std::uint32_t index = 0; index < settings_.listeners.size(); ++index) prep_accept(index);
   prep_wake_read();
@@ -139,11 +153,10 @@ void Worker::run() {
     // is new work instead of waking once for the sends and once for the requests.
     // Should a counted send not complete at once after all, the short wait bounds
     // the delay; under load new requests wake us long before it ends.
-    if (ring_->take_early_submit()) sends_since_wait_ = 0;
-    if (sends_since_wait_ > 0) wait_ms = std::min<std::uint64_t>(wait_ms, counted_send_wait_ms);
-    int result = ring_->submit_and_wait(1 + sends_since_wait_, wait_ms);
-    sends_since_wait_ = 0;
-    ++turn_;
+    unsigned counted_sends = ring_->take_early_submit() ? 0 : transport_.counted_sends();
+    if (counted_sends > 0) wait_ms = std::min<std::uint64_t>(wait_ms, counted_send_wait_ms);
+    int result = ring_->submit_and_wait(1 + counted_sends, wait_ms);
+    transport_.next_turn();
     if (result < 0 && result != -EBUSY) {
       log::write_line(log::Level::error, "worker: io_uring_enter: %s", std::strerror(-result));
       break;
@@ -164,7 +177,7 @@ void Worker::run() {
     }
     if (stopping_ && now_ms_ >= stop_deadline_ms_) {
       for (Connection& connection : connections_) {
-        if (connection.in_use && !connection.closing()) close_connection(connection);
+        if (connection.in_use && !connection.closing()) transport_.close(connection);
       }
     }
   }
@@ -179,6 +192,7 @@ void Worker::run() {
 void Worker::refresh_clock() {
   now_ms_ = ring_->now_ms();
   now_unix_ns_ = ring_->now_unix_ns();
+  transport_.set_now(now_ms_);
   std::int64_t second = now_unix_ns_ / 1000000000;
   if (second != date_second_) {
     date_second_ = second;
@@ -217,10 +231,10 @@ void Worker::dispatch(const io::Completion& completion) {
   if (connection == nullptr) return;
   switch (operation.kind) {
     case OperationKind::receive:
-      on_receive(*connection, completion);
+      transport_.on_receive(*connection, completion);
       break;
     case OperationKind::send:
-      on_send(*connection, completion);
+      transport_.on_send(*connection, completion);
       break;
     case OperationKind::file_open:
       on_file_open(*connection, completion);
@@ -232,7 +246,7 @@ void Worker::dispatch(const io::Completion& completion) {
       on_file_close(*connection);
       break;
     case OperationKind::socket_close:
-      on_socket_close(*connection);
+      transport_.on_socket_close(*connection);
       break;
     case OperationKind::connect:
       on_connect(*connection, completion);
@@ -277,82 +291,11 @@ void Worker::on_accept(std::uint32_t listener_index, const io::Completion& compl
   connection.head_started_ms = now_ms_;
   // For HTTPS this also bounds the handshake.
   timers_.schedule(connection.timer, now_ms_ + config_of(connection).timeouts.request_head_ms);
-  connection.tls = settings_.listeners[listener_index].tls;
-  if (connection.tls && !open_tls(connection)) {
-    close_connection(connection);
+  if (settings_.listeners[listener_index].tls && !open_tls(connection)) {
+    transport_.close(connection);
     return;
   }
-  prep_receive(connection);
-}
-
-Connection& Worker::take_slot(int fd) {
-  std::uint32_t slot = free_head_;
-  Connection& connection = connections_[slot];
-  free_head_ = connection.next_free;
-  std::uint32_t generation = connection.generation;
-  connection = Connection{};
-  connection.generation = generation;
-  connection.timer.owner = slot;
-  connection.fd = fd;
-  connection.in_use = true;
-  connection.snapshot = take_snapshot();
-  ++active_connections_;
-  return connection;
-}
-
-const ServingSnapshot* Worker::take_snapshot() {
-  const std::shared_ptr<const ServingSnapshot>& current = serving_.get();
-  if (held_snapshots_.empty() || held_snapshots_.back().snapshot != current) {
-    held_snapshots_.push_back({current, 0});
-  }
-  ++held_snapshots_.back().connections;
-  return current.get();
-}
-
-// The last connection of an older snapshot lets it go; the current one stays.
-void Worker::release_snapshot(const ServingSnapshot* snapshot) {
-  for (std::size_t index = 0; index < held_snapshots_.size(); ++index) {
-    HeldSnapshot& held = held_snapshots_[index];
-    if (held.snapshot.get() != snapshot) continue;
-    --held.connections;
-    bool current = index + 1 == held_snapshots_.size();
-    if (held.connections == 0 && !current) {
-      held_snapshots_.erase(held_snapshots_.begin() + static_cast<std::ptrdiff_t>(index));
-    }
-    return;
-  }
-}
-
-Exchange& Worker::start_exchange(Connection& connection) {
-  if (connection.exchange == nullptr) {
-    connection.exchange = exchanges_.take();
-    *connection.exchange = Exchange{};
-    return *connection.exchange;
-  }
-  PendingRequest pending = connection.exchange->pending;
-  *connection.exchange = Exchange{};
-  connection.exchange->pending = pending;
-  return *connection.exchange;
-}
-
-// Everything the slot's tenant borrowed from the worker's pools goes back.
-void Worker::release_slot_memory(Connection& connection) {
-  if (connection.exchange != nullptr) {
-    release_request_copy(connection);
-    exchanges_.give_back(connection.exchange);
-    connection.exchange = nullptr;
-  }
-  if (connection.session != nullptr) {
-    connection.session->reset();
-    sessions_.give_back(connection.session);
-    connection.session = nullptr;
-  }
-  if (connection.input != nullptr) input_pool_.give_back(connection.input);
-  if (connection.output != nullptr) output_pool_.give_back(connection.output);
-  if (connection.wire != nullptr) output_pool_.give_back(connection.wire);
-  connection.input = nullptr;
-  connection.output = nullptr;
-  connection.wire = nullptr;
+  transport_.arm_receive(connection);
 }
 
 void Worker::on_wake(const io::Completion& completion) {
@@ -366,6 +309,7 @@ void Worker::on_wake(const io::Completion& completion) {
 
 void Worker::begin_stop() {
   stopping_ = true;
+  transport_.begin_stop();
   stop_deadline_ms_ = now_ms_ + settings_.config->timeouts.shutdown_ms;
   // Stop accepting at once, so that new clients are refused (and round-robin
   // DNS clients move on to the other host) instead of waiting for the drain.
@@ -382,17 +326,16 @@ void Worker::begin_stop() {
     if (!connection.in_use || connection.closing()) continue;
     if (connection.relay.linked) {
       // A proxied exchange finishes; its client is closed after the response.
-      if (connection.relay.role == Relay::Role::client)
-        connection.exchange->client_keep_alive = false;
+      if (!connection.upstream()) connection.exchange->client_keep_alive = false;
       continue;
     }
     bool busy = connection.sending || connection.awaiting_file() || connection.output_bytes > 0 ||
                 connection.wire_bytes > 0;
     if (busy) {
       connection.finish_after_send();  // finish the response in flight, then close
-      need_send_completion(connection);
+      transport_.expect_send_completion(connection);
     } else {
-      close_connection(connection);
+      transport_.close(connection);
     }
   }
 }
@@ -404,7 +347,7 @@ void Worker::on_timer(TimerNode& node) {
     timers_.schedule(node, node.deadline_ms);
     return;
   }
-  if (connection.relay.role == Relay::Role::upstream) {
+  if (connection.upstream()) {
     upstream_timed_out(connection);
     return;
   }
@@ -421,57 +364,7 @@ void Worker::on_timer(TimerNode& node) {
     timers_.schedule(node, now_ms_ + config_of(connection).timeouts.keepalive_ms);
     return;
   }
-  close_connection(connection);
-}
-
-void Worker::close_connection(Connection& connection) {
-  if (connection.closing()) return;
-  connection.start_closing();
-  need_send_completion(connection);
-  if (connection.relay.linked) {
-    if (connection.relay.role == Relay::Role::upstream) {
-      upstream_closed(connection);  // the client is answered or closed too
-    } else if (Connection* upstream = peer_of(connection)) {
-      unlink(connection);
-      close_connection(*upstream);  // mid-exchange: not reusable
-    }
-  }
-  TimerWheel::cancel(connection.timer);
-  release_held(connection);
-  Operation close_operation = operation_for(OperationKind::socket_close, connection);
-  if (connection.receiving() || connection.sending || connection.connecting) {
-    // A multishot receive holds the socket open: cancel it before closing.
-    ring_->prep_cancel_and_close(close_operation, connection.fd);
-  } else {
-    ring_->prep_close(close_operation, connection.fd);
-  }
-}
-
-void Worker::abort_connection(Connection& connection) {
-  if (connection.closing()) return;
-  ring_->reset_on_close(connection.fd);
-  close_connection(connection);
-}
-
-void Worker::on_socket_close(Connection& connection) {
-  connection.fd = -1;
-  release_if_done(connection);
-}
-
-void Worker::release_if_done(Connection& connection) {
-  if (connection.fd >= 0 || connection.receiving() || connection.sending || connection.file_busy ||
-      connection.connecting) {
-    return;
-  }
-  release_slot_memory(connection);
-  release_snapshot(connection.snapshot);
-  connection.snapshot = nullptr;
-  connection.in_use = false;
-  ++connection.generation;
-  std::uint32_t slot = slot_of(connection);
-  connection.next_free = free_head_;
-  free_head_ = slot;
-  --active_connections_;
+  transport_.close(connection);
 }
 
 }  // namespace ringway::app

@@ -12,7 +12,7 @@
 namespace ringway::app {
 
 void Worker::start_challenge(Connection& connection, std::string_view token) {
-  http::OutputArea out = output_area(connection);
+  http::OutputArea out = transport_.output_area(connection);
   const char* path = acme::write_challenge_path(out.data, out.capacity, token);
   ring_->prep_open_beneath(operation_for(OperationKind::file_open, connection),
                            settings_.webroot_fd, path, &acme::challenge_open_how());
@@ -26,7 +26,7 @@ void Worker::on_file_open(Connection& connection, const io::Completion& completi
   acme::FileVerdict verdict = acme::verdict_for_open(completion.outcome());
   if (verdict != acme::FileVerdict::serve) {
     if (connection.closing()) {
-      release_if_done(connection);
+      transport_.release_if_done(connection);
       return;
     }
     if (verdict == acme::FileVerdict::ask_peer && ask_acme_peer(connection)) return;
@@ -37,9 +37,10 @@ void Worker::on_file_open(Connection& connection, const io::Completion& completi
   }
   connection.file_fd = completion.result;
   connection.file_busy = true;
-  ring_->prep_read(operation_for(OperationKind::file_read, connection), connection.file_fd,
-                   acme::challenge_file_area(connection.output, output_pool_.chunk_bytes()),
-                   acme::challenge_file_bytes_max + 1, 0);
+  ring_->prep_read(
+      operation_for(OperationKind::file_read, connection), connection.file_fd,
+      acme::challenge_file_area(connection.output, transport_.output_pool().chunk_bytes()),
+      acme::challenge_file_bytes_max + 1, 0);
 }
 
 void Worker::on_file_read(Connection& connection, const io::Completion& completion) {
@@ -55,7 +56,7 @@ void Worker::on_file_read(Connection& connection, const io::Completion& completi
   }
   std::string_view body;
   if (verdict == acme::FileVerdict::serve) {
-    body = {acme::challenge_file_area(connection.output, output_pool_.chunk_bytes()),
+    body = {acme::challenge_file_area(connection.output, transport_.output_pool().chunk_bytes()),
             completion.value()};
   }
   finish_challenge(connection, acme::verdict_status(verdict), body);
@@ -86,13 +87,13 @@ bool Worker::ask_acme_peer(Connection& connection) {
   std::memmove(connection.input, connection.input + connection.exchange->pending.head_bytes, rest);
   connection.input_bytes = rest;
   connection.pause();
-  flush_output(connection);  // a 502 when the peer cannot be reached at all
+  transport_.flush(connection);  // a 502 when the peer cannot be reached at all
   return true;
 }
 
 void Worker::on_file_close(Connection& connection) {
   connection.file_busy = false;
-  if (connection.closing()) release_if_done(connection);
+  if (connection.closing()) transport_.release_if_done(connection);
 }
 
 void Worker::finish_challenge(Connection& connection, int status, std::string_view body) {
@@ -108,7 +109,7 @@ void Worker::finish_challenge(Connection& connection, int status, std::string_vi
   std::uint32_t rest = connection.input_bytes - request.head_bytes;
   std::memmove(connection.input, connection.input + request.head_bytes, rest);
   connection.input_bytes = rest;
-  resume_input(connection);
+  transport_.resume_input(connection);
 }
 
 }  // namespace ringway::app

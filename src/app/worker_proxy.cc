@@ -69,7 +69,8 @@ bool Worker::start_proxy(Connection& client, const http::RequestHead& head,
   if (exchange.body.kind() == http::BodyKind::none || exchange.body.done()) {
     request_complete(client);
   } else {
-    pause_receiving(client);  // re-armed one buffer at a time while the body streams (prep_receive)
+    transport_.pause_receiving(
+        client);  // re-armed one buffer at a time while the body streams (prep_receive)
   }
   return true;
 }
@@ -99,13 +100,13 @@ Worker::UpstreamStart Worker::start_upstream(Connection& client, std::string_vie
   upstream->relay.stage = reused ? Stage::request : Stage::connecting;
   if (reused) {
     timers_.schedule(upstream->timer, now_ms_ + config_of(*upstream).timeouts.upstream_response_ms);
-    flush_output(*upstream);
+    transport_.flush(*upstream);
   }
   return UpstreamStart::started;
 }
 
 void Worker::keep_request_copy(Connection& client, std::string_view request) {
-  client.exchange->request_copy = input_pool_.take();
+  client.exchange->request_copy = transport_.input_pool().take();
   std::memcpy(client.exchange->request_copy, request.data(), request.size());
   client.exchange->request_copy_bytes = static_cast<std::uint32_t>(request.size());
   rebase(client.exchange->logged, request.data(), client.exchange->request_copy);
@@ -126,7 +127,7 @@ bool Worker::write_upstream_request(Connection& client, Connection& upstream,
     options.upstream_host = route.upstream->authority;
   options.hop_header_name = acme::hop_header;
   options.hop_header_value = acme::hop_header_value;
-  http::OutputArea out = output_area(upstream);
+  http::OutputArea out = transport_.output_area(upstream);
   if (!http::write_proxied_request_head(out, head_, options)) return false;
   if (out.capacity - out.size < body_so_far.size()) return false;
   upstream.exchange->request_head_bytes =
@@ -142,7 +143,7 @@ bool Worker::write_upstream_request(Connection& client, Connection& upstream,
 std::size_t Worker::forward_request_body(Connection& client, std::string_view bytes) {
   Connection* upstream = peer_of(client);
   if (upstream == nullptr) return bytes.size();
-  http::OutputArea out = output_area(*upstream);
+  http::OutputArea out = transport_.output_area(*upstream);
   std::size_t room = out.capacity - out.size;
   http::BodyScan scan = client.exchange->body.scan(bytes.substr(0, room));
   if (scan.error ||
@@ -153,7 +154,7 @@ std::size_t Worker::forward_request_body(Connection& client, std::string_view by
   }
   std::memcpy(out.data + out.size, bytes.data(), scan.consumed_bytes);
   upstream->output_bytes += static_cast<std::uint32_t>(scan.consumed_bytes);
-  if (upstream->relay.stage != Stage::connecting) flush_output(*upstream);
+  if (upstream->relay.stage != Stage::connecting) transport_.flush(*upstream);
   if (client.exchange->body.done()) {
     request_complete(client);
   } else if (scan.consumed_bytes < bytes.size()) {

@@ -15,7 +15,6 @@ namespace ringway::app {
 namespace {
 
 using proxy::ProxyError;
-using Role = Relay::Role;
 using Stage = Relay::Stage;
 
 // RFC 9110 9.2.2: repeating these has the effect of sending them once.
@@ -40,7 +39,7 @@ void Worker::upstream_output_drained(Connection& upstream) {
   if (client == nullptr) return;
   if (client->relay.stage == Stage::response_head) upstream.relay.stage = Stage::response_head;
   // The client waited for room to forward more of its body.
-  if (client->relay.stage == Stage::request && client->paused()) resume_input(*client);
+  if (client->relay.stage == Stage::request && client->paused()) transport_.resume_input(*client);
 }
 
 // Hands what waits in the upstream's input to the relay, which keeps (in the
@@ -50,7 +49,7 @@ void Worker::upstream_take_input(Connection& upstream) {
   upstream.input_bytes = 0;
   upstream_receive(upstream, data, true);
   if (upstream.input != nullptr && upstream.input_bytes == 0) {
-    input_pool_.give_back(upstream.input);  // an idle pooled connection holds no chunk
+    transport_.input_pool().give_back(upstream.input);  // an idle pooled connection holds no chunk
     upstream.input = nullptr;
   }
 }
@@ -59,25 +58,24 @@ void Worker::upstream_take_input(Connection& upstream) {
 // the client's output has room for: one receive (and one send, one TLS record)
 // per up to a chunk instead of per 4 KiB ring buffer, and backpressure stays exact.
 // Too little room takes the ring path, which keeps and pauses as before.
-std::span<char> Worker::direct_receive_area(Connection& upstream) {
+std::span<char> Worker::relay_receive_area(Connection& upstream) {
   constexpr std::size_t direct_bytes_min = 4096;
-  if (upstream.relay.role != Role::upstream || upstream.tls ||
-      upstream.relay.stage != Stage::response_body) {
+  if (!upstream.upstream() || upstream.tls || upstream.relay.stage != Stage::response_body) {
     return {};
   }
   const Connection* client = peer_of(upstream);
   if (client == nullptr) return {};
-  std::size_t room = output_pool_.chunk_bytes() - client->output_bytes;
-  std::size_t free_input = input_pool_.chunk_bytes() - upstream.input_bytes;
+  std::size_t room = transport_.output_pool().chunk_bytes() - client->output_bytes;
+  std::size_t free_input = transport_.input_pool().chunk_bytes() - upstream.input_bytes;
   std::size_t bytes =
       std::min(room > upstream.input_bytes ? room - upstream.input_bytes : 0, free_input);
   if (bytes < direct_bytes_min) return {};
-  if (upstream.input == nullptr) upstream.input = input_pool_.take();
+  if (upstream.input == nullptr) upstream.input = transport_.input_pool().take();
   return {upstream.input + upstream.input_bytes, bytes};
 }
 
 // received_bytes: into input; 0 when it was cancelled (paused meanwhile).
-void Worker::on_direct_receive(Connection& upstream, std::uint32_t received_bytes) {
+void Worker::on_relay_receive(Connection& upstream, std::uint32_t received_bytes) {
   if (upstream.closing() || upstream.lingering()) return;
   upstream.input_bytes += received_bytes;
   if (!upstream.paused() && upstream.input_bytes > 0) upstream_take_input(upstream);
@@ -86,7 +84,7 @@ void Worker::on_direct_receive(Connection& upstream, std::uint32_t received_byte
 void Worker::upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned) {
   Connection* client = peer_of(upstream);
   if (client == nullptr) {
-    close_connection(upstream);  // an idle pooled connection does not speak first
+    transport_.close(upstream);  // an idle pooled connection does not speak first
     return;
   }
   if (upstream.relay.stage == Stage::response_body) {
@@ -94,7 +92,7 @@ void Worker::upstream_receive(Connection& upstream, std::string_view data, bool 
     return;
   }
   if (upstream.input_bytes > 0 && !data_is_owned) {
-    std::size_t room = input_pool_.chunk_bytes() - upstream.input_bytes;
+    std::size_t room = transport_.input_pool().chunk_bytes() - upstream.input_bytes;
     if (data.size() > room) data = data.substr(0, room);  // the parser will say too large
     std::memcpy(upstream.input + upstream.input_bytes, data.data(), data.size());
     upstream.input_bytes += static_cast<std::uint32_t>(data.size());
@@ -139,7 +137,7 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
   options.client_http10 = client_http10;
   options.strict_transport_security =
       client.tls ? routes_[client.relay.route].hsts : std::string_view();
-  http::OutputArea out = output_area(client);
+  http::OutputArea out = transport_.output_area(client);
   if (!http::write_proxied_response_head(out, response_head_, options)) {
     fail_exchange(client, ProxyError::upstream_head_too_large);
     return false;
@@ -154,21 +152,21 @@ bool Worker::forward_response_head(Connection& upstream, Connection& client) {
 }
 
 void Worker::relay_response_body(Connection& upstream, Connection& client, std::string_view bytes) {
-  http::OutputArea out = output_area(client);
+  http::OutputArea out = transport_.output_area(client);
   std::size_t room = out.capacity - out.size;
   std::size_t written_bytes = 0;
   http::BodyScan scan =
       upstream.exchange->body.copy_to(bytes.substr(0, room), out.data + out.size, written_bytes);
   if (scan.error) {
     upstream.exchange->upstream_reusable = false;
-    close_connection(upstream);
+    transport_.close(upstream);
     client.finish_after_send();  // the client sees the body end early
     finish_exchange(client);
     return;
   }
   client.output_bytes += static_cast<std::uint32_t>(written_bytes);
   client.exchange->body_bytes += written_bytes;
-  flush_output(client);
+  transport_.flush(client);
   if (upstream.exchange->body.done()) {
     // Bytes after the end of the response: the upstream is out of step.
     if (scan.consumed_bytes < bytes.size()) upstream.exchange->upstream_reusable = false;
@@ -180,7 +178,7 @@ void Worker::relay_response_body(Connection& upstream, Connection& client, std::
     // until it drains (resume_input continues from the kept bytes).
     keep_leftover(upstream, bytes.substr(scan.consumed_bytes));
     upstream.pause();
-    pause_receiving(upstream);
+    transport_.pause_receiving(upstream);
   }
 }
 
@@ -190,16 +188,16 @@ void Worker::cut_response(Connection& client, bool end_is_close) {
   unlink(client);
   release_request_copy(client);
   if (end_is_close) {
-    abort_connection(client);
+    transport_.abort(client);
     return;
   }
   client.finish_after_send();  // the framing shows the client the body is short
-  flush_output(client);
+  transport_.flush(client);
 }
 
 void Worker::client_output_drained(Connection& client) {
   Connection* upstream = peer_of(client);
-  if (upstream != nullptr && upstream->paused()) resume_input(*upstream);
+  if (upstream != nullptr && upstream->paused()) transport_.resume_input(*upstream);
 }
 
 void Worker::finish_exchange(Connection& client) {
@@ -212,14 +210,15 @@ void Worker::finish_exchange(Connection& client) {
   if (upstream != nullptr) release_upstream(*upstream);
   if (!client.exchange->client_keep_alive) client.finish_after_send();
   if (client.closing()) return;
-  flush_output(client);
-  if (client.paused() && !client.finishing() && client.output_bytes == 0) resume_input(client);
+  transport_.flush(client);
+  if (client.paused() && !client.finishing() && client.output_bytes == 0)
+    transport_.resume_input(client);
 }
 
 void Worker::release_request_copy(Connection& client) {
   if (client.exchange == nullptr) return;
   if (client.exchange->request_copy != nullptr)
-    input_pool_.give_back(client.exchange->request_copy);
+    transport_.input_pool().give_back(client.exchange->request_copy);
   client.exchange->request_copy = nullptr;
   client.exchange->request_copy_bytes = 0;
 }
@@ -237,22 +236,22 @@ void Worker::fail_exchange(Connection& client, ProxyError error) {
   bool head_sent = client.relay.stage == Stage::response_body;
   bool end_is_close = head_sent && upstream != nullptr && upstream->exchange->body.ends_at_close();
   unlink(client);
-  if (upstream != nullptr) close_connection(*upstream);
+  if (upstream != nullptr) transport_.close(*upstream);
   client.relay.stage = Stage::none;
   if (head_sent || client.closing()) {
     release_request_copy(client);
     // The client already has part of a response.
     if (end_is_close) {
-      abort_connection(client);
+      transport_.abort(client);
     } else {
-      close_connection(client);
+      transport_.close(client);
     }
     return;
   }
   client.resume();
   answer_status(client, client.exchange->logged, status, false);
   release_request_copy(client);
-  flush_output(client);
+  transport_.flush(client);
 }
 
 // The upstream closed (end of stream or an error) while linked to a client.
@@ -294,7 +293,7 @@ void Worker::upstream_closed(Connection& upstream) {
 void Worker::upstream_timed_out(Connection& upstream) {
   Connection* client = peer_of(upstream);
   if (client == nullptr) {
-    close_connection(upstream);  // idle in the pool for too long
+    transport_.close(upstream);  // idle in the pool for too long
     return;
   }
   if (upstream.relay.stage == Stage::connecting) {  // the TCP connect or the TLS handshake

@@ -39,7 +39,7 @@ std::uint64_t body_bytes_of(const LocalResponse& response, bool head_only) {
 
 bool Worker::respond(Connection& connection, const PendingRequest& request,
                      const LocalResponse& response, WhenFull when_full) {
-  http::OutputArea out = output_area(connection);
+  http::OutputArea out = transport_.output_area(connection);
   http::ResponseOptions options{
       {date_, sizeof date_}, response.keep_alive, request.head_only, response.extra_headers};
   if (!write_response(out, options, response, config_of(connection).http.redirect_port)) {
@@ -48,12 +48,13 @@ bool Worker::respond(Connection& connection, const PendingRequest& request,
       connection.pause();
     } else {
       connection.resume();
-      close_connection(connection);
+      transport_.close(connection);
     }
     return false;
   }
   connection.output_bytes = static_cast<std::uint32_t>(out.size);
-  if (connection.sending) need_send_completion(connection);  // this response waits for it
+  if (connection.sending)
+    transport_.expect_send_completion(connection);  // this response waits for it
   int logged_status = response.kind == LocalResponse::Kind::redirect ? 301 : response.status;
   log_access(connection, request, logged_status, body_bytes_of(response, request.head_only));
   if (!response.keep_alive) connection.finish_after_send();

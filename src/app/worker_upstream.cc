@@ -16,7 +16,6 @@ namespace ringway::app {
 namespace {
 
 using proxy::ProxyError;
-using Role = Relay::Role;
 using Stage = Relay::Stage;
 
 // " (N more like it in the last second)" after a rate-limited line, or nothing.
@@ -41,7 +40,7 @@ Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
     // Reused only while its address is still among the upstream's current ones.
     const auto& addresses = upstream_addresses_[route_index].get();
     if (addresses && addresses->generation != upstream.exchange->address_generation) {
-      close_connection(upstream);
+      transport_.close(upstream);
       continue;
     }
     return &upstream;
@@ -98,14 +97,14 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   // The same keepalive and congestion control as the client side, whatever the sysctls say.
   preflight::apply_tcp_tuning(fd, settings_.config->tcp);
   Connection& upstream = take_slot(fd);
-  upstream.relay.role = Role::upstream;
+  upstream.side = transport::Side::connected;
   upstream.relay.route = route_index;
   start_exchange(upstream);
   upstream.exchange->attempt = attempt;
   upstream.exchange->address_generation = generation;
   upstream.exchange->upstream_address = address;
+  // Its request waits as plaintext in output until the handshake is done.
   upstream.tls = settings_.upstream_tls[route_index] != nullptr;
-  if (upstream.tls) upstream.session = sessions_.take();  // opened once connected
   ring_->prep_connect(operation_for(OperationKind::connect, upstream), fd,
                       reinterpret_cast<const sockaddr*>(&upstream.exchange->upstream_address),
                       address_length);
@@ -117,7 +116,7 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
 void Worker::on_connect(Connection& upstream, const io::Completion& completion) {
   upstream.connecting = false;
   if (upstream.closing()) {
-    release_if_done(upstream);
+    transport_.release_if_done(upstream);
     return;
   }
   if (completion.outcome() != io::Outcome::done) {
@@ -125,14 +124,14 @@ void Worker::on_connect(Connection& upstream, const io::Completion& completion) 
     return;
   }
   route_reached(upstream.relay.route);
-  prep_receive(upstream);
+  transport_.arm_receive(upstream);
   if (upstream.tls) {
     start_upstream_tls(upstream);
     return;
   }
   upstream.relay.stage = Stage::request;
   timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_response_ms);
-  flush_output(upstream);
+  transport_.flush(upstream);
 }
 
 // Tries the upstream's next address, then the site's fallback; 502 once all failed.
@@ -161,15 +160,16 @@ void Worker::connect_failed(Connection& upstream, std::string_view reason) {
   bool moved = next != nullptr ||
                (client != nullptr && proxy::may_fail_over(ProxyError::upstream_unreachable) &&
                 fail_over(*client, upstream));
-  close_connection(upstream);
+  transport_.close(upstream);
   if (client != nullptr && !moved) fail_exchange(*client, ProxyError::upstream_unreachable);
 }
 
 // The upstream is done sending (its FIN, or TLS close_notify); what it sent
 // before is still relayed, and the connection closes once that is done.
-void Worker::upstream_end_of_stream(Connection& upstream) {
+void Worker::on_end_of_stream(transport::Stream& stream) {
+  Connection& upstream = connection_of(stream);
   upstream.peer_closed = true;
-  if (!upstream.paused() && upstream.held_buffers == 0) close_connection(upstream);
+  if (!upstream.paused() && upstream.held_buffers == 0) transport_.close(upstream);
 }
 
 void Worker::release_upstream(Connection& upstream) {
@@ -178,14 +178,14 @@ void Worker::release_upstream(Connection& upstream) {
                upstream.input_bytes == 0 && upstream.held_buffers == 0 && !upstream.closing() &&
                !upstream.peer_closed && !stopping_;
   if (!clean) {
-    close_connection(upstream);
+    transport_.close(upstream);
     return;
   }
   upstream.relay.stage = Stage::none;
   upstream.resume();
   idle_upstreams_[upstream.relay.route].push_back({slot_of(upstream), upstream.generation});
   timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_idle_ms);
-  resume_receiving(upstream);  // a pooled connection listens for the upstream closing it
+  transport_.resume_receiving(upstream);  // a pooled connection listens for the upstream closing it
 }
 
 }  // namespace ringway::app

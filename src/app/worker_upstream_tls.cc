@@ -1,9 +1,8 @@
 // https upstreams (an https fallback): ringway is the TLS client. The request
 // waits in the connection's output as plaintext until the handshake is done and
-// is then sealed like any HTTPS response (flush_tls); responses are decrypted into
+// is then sealed like any HTTPS response (the transport); responses are decrypted into
 // the connection's input and go to the relay as plain upstream bytes.
-#include <cstring>
-#include <span>
+#include <string>
 
 #include "ringway/app/worker.h"
 #include "ringway/log/error_log.h"
@@ -15,13 +14,23 @@ namespace ringway::app {
 // address (or a 502) before anything of the request was sent.
 void Worker::start_upstream_tls(Connection& upstream) {
   const proxy::UpstreamRoute& route = routes_[upstream.relay.route];
-  if (!upstream.session->open_client(settings_.upstream_tls[upstream.relay.route],
-                                     route.upstream->host)) {
+  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_connect_ms);
+  if (!transport_.open_client_tls(upstream, settings_.upstream_tls[upstream.relay.route],
+                                  route.upstream->host)) {
     connect_failed(upstream, "TLS: wolfSSL could not open a client session");
+  }
+}
+
+void Worker::on_tls_failed(transport::Stream& stream, std::string_view reason) {
+  Connection& upstream = connection_of(stream);
+  if (upstream.relay.stage == Relay::Stage::connecting) {
+    connect_failed(upstream, "TLS: " + std::string(reason));  // nothing of the request was sent
     return;
   }
-  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_connect_ms);
-  tls_receive(upstream, {});  // queues the ClientHello
+  log::write_line(log::Level::error, "upstream %s: TLS: %.*s",
+                  routes_[upstream.relay.route].upstream->authority.c_str(),
+                  static_cast<int>(reason.size()), reason.data());
+  transport_.close(upstream);
 }
 
 void Worker::upstream_tls_established(Connection& upstream) {

@@ -12,7 +12,6 @@
 
 #include "ringway/app/connection.h"
 #include "ringway/app/serving_snapshot.h"
-#include "ringway/base/chunk_pool.h"
 #include "ringway/base/object_pool.h"
 #include "ringway/base/published.h"
 #include "ringway/config/config.h"
@@ -33,10 +32,10 @@
 #include "ringway/tls/certificate_store.h"
 #include "ringway/tls/client_context.h"
 #include "ringway/tls/ticket_keys.h"
+#include "ringway/transport/transport.h"
 
 namespace ringway::app {
 
-using base::ChunkPool;
 using io::Completion;
 using io::Operation;
 using io::OperationKind;
@@ -82,12 +81,12 @@ struct LocalResponse {
   std::string_view extra_headers;  // whole header lines (a site's HSTS)
 };
 
-class Worker {
+class Worker : private transport::Codec {
  public:
   explicit Worker(WorkerSettings settings);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
-  ~Worker();
+  ~Worker() override;
 
   // On the worker's own thread: sets up the ring. Empty string on success.
   std::string open();
@@ -99,14 +98,15 @@ class Worker {
   std::uint64_t active_connections() const { return active_connections_; }
 
  private:
-  // worker.cc: the loop, accepting, timers, closing, stopping.
+  // worker.cc: the loop, accepting, timers, stopping.
   void prep_accept(std::uint32_t listener_index);
   void prep_wake_read();
   void dispatch(const io::Completion& completion);
   void on_accept(std::uint32_t listener_index, const io::Completion& completion);
   void on_wake(const io::Completion& completion);
   void on_timer(TimerNode& node);
-  void on_socket_close(Connection& connection);
+  void begin_stop();
+  // worker_slots.cc: the slab (on_released, below, frees a slot).
   Connection& take_slot(int fd);
   // The snapshot a new connection serves with, kept alive while a connection uses it.
   const ServingSnapshot* take_snapshot();
@@ -117,38 +117,37 @@ class Worker {
   // The connection's exchange state, reset for a new exchange (a challenge's
   // pending request survives: the ACME peer fallback turns one into a proxy).
   Exchange& start_exchange(Connection& connection);
-  void release_slot_memory(Connection& connection);
-  void begin_stop();
-  void close_connection(Connection& connection);
-  void abort_connection(Connection& connection);  // closes with a reset
-  void release_if_done(Connection& connection);
   void refresh_clock();
-  Connection* connection_for(const io::Completion& completion);
-  std::uint32_t slot_of(const Connection& connection) const {
-    return static_cast<std::uint32_t>(&connection - connections_.data());
+  static Connection& connection_of(transport::Stream& stream) {
+    return static_cast<Connection&>(stream);
   }
+  Connection* connection_for(const io::Completion& completion);
+  static std::uint32_t slot_of(const Connection& connection) { return connection.slot; }
   // The tag for an operation of this connection's current tenant.
   Operation operation_for(OperationKind kind, const Connection& connection) const {
     return {kind, slot_of(connection), connection.generation};
   }
 
-  // worker_http.cc: receiving, parsing, responding.
-  void prep_receive(Connection& connection);
-  void pause_receiving(Connection& connection);
-  void need_send_completion(Connection& connection);
-  void resume_receiving(Connection& connection);
-  void hold_buffer(Connection& connection, std::uint16_t buffer_id, std::size_t length);
-  void release_held(Connection& connection);
-  void resume_input(Connection& connection);
-  void on_receive(Connection& connection, const io::Completion& completion);
-  void on_received_buffer(Connection& connection, std::uint16_t buffer_id, std::uint32_t length);
+  // worker_codec.cc: what the transport's events mean to the HTTP server and the relay.
+  void on_bytes(transport::Stream& stream, std::string_view data) override;
+  void on_input(transport::Stream& stream) override;
+  std::span<char> direct_receive_area(transport::Stream& stream) override;
+  void on_direct_receive(transport::Stream& stream, std::uint32_t bytes) override;
+  bool receives_bulk(const transport::Stream& stream) const override;
+  bool send_paces_peer(const transport::Stream& stream) const override;
+  bool on_output_drained(transport::Stream& stream) override;
+  void on_resume(transport::Stream& stream) override;
+  void on_end_of_stream(transport::Stream& stream) override;
+  void on_handshake_done(transport::Stream& stream) override;
+  void on_tls_failed(transport::Stream& stream, std::string_view reason) override;
+  void on_closing(transport::Stream& stream) override;
+  void on_released(transport::Stream& stream) override;
+
+  // worker_http.cc: parsing and answering requests.
   void consume_input(Connection& connection, std::string_view data, bool data_is_owned);
   bool answer(Connection& connection, const http::RequestHead& head, std::string_view request);
   bool answer_error(Connection& connection, http::ParseStatus status);
   bool keep_leftover(Connection& connection, std::string_view leftover);
-  void flush_output(Connection& connection);
-  void on_send(Connection& connection, const io::Completion& completion);
-  void after_output_drained(Connection& connection);
   void schedule_idle_timer(Connection& connection);
   // worker_respond.cc: writes, queues and logs a response of the worker's own.
   // False when it does not fit behind earlier output: then the connection waits
@@ -158,19 +157,10 @@ class Worker {
                WhenFull when_full);
   void log_access(const Connection& connection, const PendingRequest& request, int status,
                   std::uint64_t body_bytes);
-  http::OutputArea output_area(Connection& connection);
 
   // worker_tls.cc: HTTPS connections.
   bool open_tls(Connection& connection);
-  void take_bytes(Connection& connection, std::string_view data);
-  void tls_receive(Connection& connection, std::string_view ciphertext);
-  void tls_plaintext_ready(Connection& connection);
-  void tls_failed(Connection& connection, std::string_view reason);
-  void flush_tls(Connection& connection);
-  bool send_close_notify(Connection& connection);
   bool answer_site(Connection& connection, const http::RequestHead& head, std::string_view request);
-  http::OutputArea wire_area(Connection& connection);
-  void prep_send(Connection& connection, const char* data, std::uint32_t bytes);
 
   // worker_proxy.cc: relaying requests to upstreams and responses back.
   Connection* peer_of(const Connection& connection);
@@ -193,11 +183,10 @@ class Worker {
   void connect_failed(Connection& upstream, std::string_view reason);
   void on_connect(Connection& upstream, const io::Completion& completion);
   void upstream_output_drained(Connection& upstream);
-  void upstream_end_of_stream(Connection& upstream);
   void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
   void upstream_take_input(Connection& upstream);
-  std::span<char> direct_receive_area(Connection& upstream);
-  void on_direct_receive(Connection& upstream, std::uint32_t received_bytes);
+  std::span<char> relay_receive_area(Connection& upstream);
+  void on_relay_receive(Connection& upstream, std::uint32_t received_bytes);
   bool forward_response_head(Connection& upstream, Connection& client);
   void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
   void cut_response(Connection& client, bool end_is_close);
@@ -242,21 +231,12 @@ class Worker {
   http::ParserLimits parser_limits_;
   std::unique_ptr<io::Ring> owned_ring_;
   io::Ring* ring_ = nullptr;
-  ChunkPool input_pool_;
-  ChunkPool output_pool_;
-  base::ObjectPool<Exchange> exchanges_;
-  base::ObjectPool<tls::Session> sessions_;
   TimerWheel timers_;
+  transport::Transport transport_;
+  base::ObjectPool<Exchange> exchanges_;
   std::vector<Connection> connections_;
   std::uint32_t free_head_ = 0;
   std::uint64_t active_connections_ = 0;
-  // Receive buffers of paused connections, in arrival order, answered on resume.
-  struct HeldBuffer {
-    std::uint32_t slot;
-    std::uint16_t buffer_id;
-    std::uint32_t length;
-  };
-  std::vector<HeldBuffer> held_;
   http::RequestHead head_;            // scratch for the parser: one per worker, never per request
   http::ResponseHead response_head_;  // the same for upstream responses
   // Idle keepalive connections to each site's upstream (checked by generation on reuse).
@@ -288,8 +268,6 @@ class Worker {
 
   log::AccessLogWriter access_log_;
   std::uint64_t refused_connections_ = 0;
-  unsigned sends_since_wait_ = 0;  // keepalive sends queued this turn (see run())
-  std::uint64_t turn_ = 1;         // loop turns, to tell which sends were counted in this one
 };
 
 }  // namespace ringway::app
