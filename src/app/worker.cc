@@ -28,6 +28,13 @@ constexpr std::uint64_t accept_retry_ms = 100;
 constexpr std::size_t output_chunk_bytes_min = std::size_t{64} * 1024;
 constexpr std::uint64_t linger_ms = 2000;
 
+http::ParserLimits parser_limits(const config::Config& config) {
+  http::ParserLimits limits;
+  limits.head_bytes_max = config.limits.request_head_bytes;
+  limits.header_count_max = config.limits.header_count;
+  return limits;
+}
+
 transport::TransportSettings transport_settings(const config::Config& config) {
   transport::TransportSettings settings;
   // Room for a whole head plus what arrives while a paused connection's
@@ -56,13 +63,13 @@ Worker::Worker(WorkerSettings settings)
       timers_(settings_.ring != nullptr ? settings_.ring->now_ms() : base::monotonic_ms(),
               timer_tick_ms, timer_slot_count),
       transport_(*this, timers_, transport_settings(*settings_.config)),
+      proxy_(*this, transport_, timers_, {&now_ms_, &now_unix_ns_}, proxy_settings()),
       connections_(settings_.config->limits.connections_per_worker),
       access_log_(settings_.access_log_fd,
                   settings_.config->access_log.format == config::AccessLogFormat::json
                       ? log::AccessLogFormat::json
                       : log::AccessLogFormat::combined) {
-  parser_limits_.head_bytes_max = settings_.config->limits.request_head_bytes;
-  parser_limits_.header_count_max = settings_.config->limits.header_count;
+  parser_limits_ = parser_limits(*settings_.config);
   for (std::uint32_t index = 0; index < connections_.size(); ++index) {
     connections_[index].next_free = index + 1;
     connections_[index].slot = index;
@@ -73,21 +80,17 @@ Worker::Worker(WorkerSettings settings)
     certificates_ = base::Published<tls::CertificateStore>::Reader(*settings_.certificates);
   if (settings_.ticket_keys != nullptr)
     ticket_keys_ = base::Published<tls::TicketKeys>::Reader(*settings_.ticket_keys);
-  // Pools, address sets and failover state are per route of the first snapshot.
-  routes_ = serving_.get()->routes.routes;
-  acme_peer_route_ = serving_.get()->routes.acme_peer;
-  idle_upstreams_.resize(routes_.size());
-  next_address_.assign(routes_.size(), 0);
-  upstream_error_logs_.assign(routes_.size(), log::RateLimit());
-  failover_ = proxy::FailoverState(routes_.size());
-  settings_.upstream_tls.resize(routes_.size());
-  for (std::size_t route = 0; route < routes_.size(); ++route) {
-    const base::Published<dns::AddressSet>* published =
-        route < settings_.upstream_addresses.size() ? settings_.upstream_addresses[route] : nullptr;
-    upstream_addresses_.push_back(published != nullptr
-                                      ? base::Published<dns::AddressSet>::Reader(*published)
-                                      : base::Published<dns::AddressSet>::Reader());
-  }
+}
+
+// Pools, address sets and failover state are per route of the first snapshot.
+proxy::ProxySettings Worker::proxy_settings() const {
+  proxy::ProxySettings proxy;
+  proxy.routes = serving_.get()->routes;
+  proxy.upstream_addresses = settings_.upstream_addresses;
+  proxy.upstream_tls = settings_.upstream_tls;
+  proxy.tcp = settings_.config->tcp;
+  proxy.parser_limits = parser_limits(*settings_.config);
+  return proxy;
 }
 
 Worker::~Worker() {
@@ -121,6 +124,7 @@ std::string Worker::open() {
     ring_ = owned_ring_.get();
   }
   transport_.attach(*ring_);
+  proxy_.attach(*ring_);
   refresh_clock();
   for (std::uint32_t index = 0; index < settings_.listeners.size(); ++index) prep_accept(index);
   prep_wake_read();
@@ -167,7 +171,7 @@ void Worker::run() {
     certificates_.refresh();
     serving_.refresh();  // for connections accepted from now on
     ticket_keys_.refresh();
-    for (auto& addresses : upstream_addresses_) addresses.refresh();
+    proxy_.refresh_addresses();
     timers_.advance(now_ms_, [this](TimerNode& node) { on_timer(node); });
     if (accept_retry_ms_ != 0 && now_ms_ >= accept_retry_ms_ && !stopping_) {
       accept_retry_ms_ = 0;
@@ -249,7 +253,7 @@ void Worker::dispatch(const io::Completion& completion) {
       transport_.on_socket_close(*connection);
       break;
     case OperationKind::connect:
-      on_connect(*connection, completion);
+      proxy_.on_connect(*connection, completion);
       break;
     default:
       break;
@@ -310,6 +314,7 @@ void Worker::on_wake(const io::Completion& completion) {
 void Worker::begin_stop() {
   stopping_ = true;
   transport_.begin_stop();
+  proxy_.begin_stop();
   stop_deadline_ms_ = now_ms_ + settings_.config->timeouts.shutdown_ms;
   // Stop accepting at once, so that new clients are refused (and round-robin
   // DNS clients move on to the other host) instead of waiting for the drain.
@@ -348,7 +353,7 @@ void Worker::on_timer(TimerNode& node) {
     return;
   }
   if (connection.upstream()) {
-    upstream_timed_out(connection);
+    proxy_.upstream_timed_out(connection);
     return;
   }
   if (connection.relay.linked) {

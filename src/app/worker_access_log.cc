@@ -4,8 +4,8 @@
 
 namespace ringway::app {
 
-void Worker::log_access(const Connection& connection, const PendingRequest& request, int status,
-                        std::uint64_t body_bytes) {
+void Worker::log_access(const proxy::RelayStream& connection, const PendingRequest& request,
+                        int status, std::uint64_t body_bytes) {
   if (!access_log_.enabled()) return;
   log::AccessEntry entry{connection.remote_ip,
                          request.method,

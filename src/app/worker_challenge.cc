@@ -73,7 +73,7 @@ void Worker::log_challenge_error(const Connection& connection, const char* reaso
 // one that already carries it is answered 404 here, so two hosts that both miss
 // answer in one hop instead of bouncing it between them.
 bool Worker::ask_acme_peer(Connection& connection) {
-  if (acme_peer_route_ >= routes_.size()) return false;
+  if (proxy_.acme_peer_route() == proxy::no_route) return false;
   std::string_view request{connection.input, connection.exchange->pending.head_bytes};
   if (http::parse_request_head(request, head_, parser_limits_).status !=
       http::ParseStatus::complete) {
@@ -81,7 +81,7 @@ bool Worker::ask_acme_peer(Connection& connection) {
   }
   if (acme::carries_hop_marker(head_)) return false;
   connection.resume();  // the peer answers instead of the file
-  start_proxy(connection, head_, request, acme_peer_route_);  // copies the head it needs
+  proxy_.start(connection, head_, request, proxy_.acme_peer_route());  // copies the head it needs
   // The request leaves the input; what a pipelining client sent after it waits for the answer.
   std::uint32_t rest = connection.input_bytes - connection.exchange->pending.head_bytes;
   std::memmove(connection.input, connection.input + connection.exchange->pending.head_bytes, rest);

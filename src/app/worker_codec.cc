@@ -9,7 +9,7 @@ using Stage = Relay::Stage;
 void Worker::on_bytes(transport::Stream& stream, std::string_view data) {
   Connection& connection = connection_of(stream);
   if (connection.upstream()) {
-    upstream_receive(connection, data, false);
+    proxy_.upstream_receive(connection, data, false);
   } else {
     consume_input(connection, data, false);
   }
@@ -18,18 +18,18 @@ void Worker::on_bytes(transport::Stream& stream, std::string_view data) {
 void Worker::on_input(transport::Stream& stream) {
   Connection& connection = connection_of(stream);
   if (connection.upstream()) {
-    upstream_take_input(connection);
+    proxy_.upstream_take_input(connection);
   } else {
     consume_input(connection, connection.input_view(), true);
   }
 }
 
 std::span<char> Worker::direct_receive_area(transport::Stream& stream) {
-  return relay_receive_area(connection_of(stream));
+  return proxy_.receive_area(connection_of(stream));
 }
 
 void Worker::on_direct_receive(transport::Stream& stream, std::uint32_t bytes) {
-  on_relay_receive(connection_of(stream), bytes);
+  proxy_.on_receive_area(connection_of(stream), bytes);
 }
 
 bool Worker::receives_bulk(const transport::Stream& stream) const {
@@ -44,11 +44,11 @@ bool Worker::send_paces_peer(const transport::Stream& stream) const {
 bool Worker::on_output_drained(transport::Stream& stream) {
   Connection& connection = connection_of(stream);
   if (connection.upstream()) {
-    upstream_output_drained(connection);
+    proxy_.upstream_output_drained(connection);
     return true;
   }
   if (connection.relay.linked) {
-    client_output_drained(connection);
+    proxy_.client_output_drained(connection);
     return true;
   }
   return connection.awaiting_file();  // answered once its file is read
@@ -60,23 +60,24 @@ void Worker::on_resume(transport::Stream& stream) {
     consume_input(connection, connection.input_view(), true);
   } else if (connection.input_bytes > 0 && !connection.receiving_direct()) {
     // A receive still writing into input hands its bytes over when it completes.
-    upstream_take_input(connection);
+    proxy_.upstream_take_input(connection);
   }
+}
+
+void Worker::on_end_of_stream(transport::Stream& stream) {
+  proxy_.upstream_end_of_stream(connection_of(stream));
 }
 
 void Worker::on_handshake_done(transport::Stream& stream) {
-  upstream_tls_established(connection_of(stream));
+  proxy_.upstream_handshake_done(connection_of(stream));
+}
+
+void Worker::on_tls_failed(transport::Stream& stream, std::string_view reason) {
+  proxy_.upstream_tls_failed(connection_of(stream), reason);
 }
 
 void Worker::on_closing(transport::Stream& stream) {
-  Connection& connection = connection_of(stream);
-  if (!connection.relay.linked) return;
-  if (connection.upstream()) {
-    upstream_closed(connection);  // the client is answered or closed too
-  } else if (Connection* upstream = peer_of(connection)) {
-    unlink(connection);
-    transport_.close(*upstream);  // mid-exchange: not reusable
-  }
+  proxy_.on_closing(connection_of(stream));
 }
 
 }  // namespace ringway::app

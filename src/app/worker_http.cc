@@ -44,7 +44,7 @@ void Worker::consume_input(Connection& connection, std::string_view data, bool d
   std::size_t offset = 0;
   while (offset < data.size() && !connection.finishing() && !connection.paused()) {
     if (connection.relay.stage == Relay::Stage::request) {
-      offset += forward_request_body(connection, data.substr(offset));
+      offset += proxy_.forward_request_body(connection, data.substr(offset));
       continue;
     }
     std::string_view request = data.substr(offset);
@@ -104,7 +104,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
   if (decision.action == proxy::FrontAction::redirect && sites.proxies_plain_http()) {
     std::optional<std::size_t> site = sites.match_host(decision.host);
     if (site && sites.site(*site).http_proxied) {
-      return start_proxy(connection, head, request, static_cast<std::uint32_t>(*site));
+      return proxy_.start(connection, head, request, static_cast<std::uint32_t>(*site));
     }
   }
   if (decision.action == proxy::FrontAction::challenge) {

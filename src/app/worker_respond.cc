@@ -61,4 +61,11 @@ bool Worker::respond(Connection& connection, const PendingRequest& request,
   return true;
 }
 
+void Worker::answer_status(proxy::RelayStream& client, const PendingRequest& request, int status) {
+  LocalResponse response;
+  response.status = status;
+  response.keep_alive = false;
+  respond(static_cast<Connection&>(client), request, response, WhenFull::close);
+}
+
 }  // namespace ringway::app

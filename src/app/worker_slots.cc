@@ -43,7 +43,7 @@ void Worker::release_snapshot(const ServingSnapshot* snapshot) {
   }
 }
 
-Exchange& Worker::start_exchange(Connection& connection) {
+Exchange& Worker::start_exchange(proxy::RelayStream& connection) {
   if (connection.exchange == nullptr) {
     connection.exchange = exchanges_.take();
     *connection.exchange = Exchange{};
@@ -59,7 +59,7 @@ Exchange& Worker::start_exchange(Connection& connection) {
 void Worker::on_released(transport::Stream& stream) {
   Connection& connection = connection_of(stream);
   if (connection.exchange != nullptr) {
-    release_request_copy(connection);
+    proxy_.release_request_copy(connection);
     exchanges_.give_back(connection.exchange);
     connection.exchange = nullptr;
   }

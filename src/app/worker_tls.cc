@@ -32,7 +32,7 @@ bool Worker::answer_site(Connection& connection, const http::RequestHead& head,
   const proxy::SiteRouter& sites = connection.snapshot->sites;
   std::size_t site_index = sites.route(head);
   if (sites.site(site_index).proxied) {
-    return start_proxy(connection, head, request, static_cast<std::uint32_t>(site_index));
+    return proxy_.start(connection, head, request, static_cast<std::uint32_t>(site_index));
   }
   const proxy::SiteAnswer& site = sites.site(site_index).answer;
   LocalResponse response;

@@ -25,10 +25,8 @@
 #include "ringway/io/timer_wheel.h"
 #include "ringway/log/access_log_writer.h"
 #include "ringway/log/rate_limit.h"
-#include "ringway/proxy/failover_state.h"
-#include "ringway/proxy/proxy_error.h"
+#include "ringway/proxy/proxy.h"
 #include "ringway/proxy/site_router.h"
-#include "ringway/proxy/upstream_routes.h"
 #include "ringway/tls/certificate_store.h"
 #include "ringway/tls/client_context.h"
 #include "ringway/tls/ticket_keys.h"
@@ -81,7 +79,7 @@ struct LocalResponse {
   std::string_view extra_headers;  // whole header lines (a site's HSTS)
 };
 
-class Worker : private transport::Codec {
+class Worker : private transport::Codec, private proxy::ProxyHost {
  public:
   explicit Worker(WorkerSettings settings);
   Worker(const Worker&) = delete;
@@ -106,6 +104,7 @@ class Worker : private transport::Codec {
   void on_wake(const io::Completion& completion);
   void on_timer(TimerNode& node);
   void begin_stop();
+  proxy::ProxySettings proxy_settings() const;
   // worker_slots.cc: the slab (on_released, below, frees a slot).
   Connection& take_slot(int fd);
   // The snapshot a new connection serves with, kept alive while a connection uses it.
@@ -114,9 +113,6 @@ class Worker : private transport::Codec {
   static const config::Config& config_of(const Connection& connection) {
     return *connection.snapshot->config;
   }
-  // The connection's exchange state, reset for a new exchange (a challenge's
-  // pending request survives: the ACME peer fallback turns one into a proxy).
-  Exchange& start_exchange(Connection& connection);
   void refresh_clock();
   static Connection& connection_of(transport::Stream& stream) {
     return static_cast<Connection&>(stream);
@@ -155,58 +151,27 @@ class Worker : private transport::Codec {
   enum class WhenFull : std::uint8_t { wait, close };
   bool respond(Connection& connection, const PendingRequest& request, const LocalResponse& response,
                WhenFull when_full);
-  void log_access(const Connection& connection, const PendingRequest& request, int status,
-                  std::uint64_t body_bytes);
 
   // worker_tls.cc: HTTPS connections.
   bool open_tls(Connection& connection);
   bool answer_site(Connection& connection, const http::RequestHead& head, std::string_view request);
 
-  // worker_proxy.cc: relaying requests to upstreams and responses back.
-  Connection* peer_of(const Connection& connection);
-  void link(Connection& client, Connection& upstream);
-  void unlink(Connection& connection);
-  bool start_proxy(Connection& client, const http::RequestHead& head, std::string_view request,
-                   std::uint32_t route_index);
-  enum class UpstreamStart : std::uint8_t { started, unreachable, does_not_fit };
-  UpstreamStart start_upstream(Connection& client, std::string_view body_so_far, bool may_reuse);
-  void keep_request_copy(Connection& client, std::string_view request);
-  void release_request_copy(Connection& client);
-  bool write_upstream_request(Connection& client, Connection& upstream,
-                              std::string_view body_so_far);
-  std::size_t forward_request_body(Connection& client, std::string_view bytes);
-  void request_complete(Connection& client);
-  Connection* take_idle_upstream(std::uint32_t route_index);
-  Connection* open_upstream(std::uint32_t route_index, std::uint32_t attempt = 0);
-  bool upstream_address(std::uint32_t route_index, std::uint32_t attempt, sockaddr_storage& address,
-                        socklen_t& length, std::uint64_t& generation);
-  void connect_failed(Connection& upstream, std::string_view reason);
-  void on_connect(Connection& upstream, const io::Completion& completion);
-  void upstream_output_drained(Connection& upstream);
-  void upstream_receive(Connection& upstream, std::string_view data, bool data_is_owned);
-  void upstream_take_input(Connection& upstream);
-  std::span<char> relay_receive_area(Connection& upstream);
-  void on_relay_receive(Connection& upstream, std::uint32_t received_bytes);
-  bool forward_response_head(Connection& upstream, Connection& client);
-  void relay_response_body(Connection& upstream, Connection& client, std::string_view bytes);
-  void cut_response(Connection& client, bool end_is_close);
-  void client_output_drained(Connection& client);
-  void finish_exchange(Connection& client);
-  void release_upstream(Connection& upstream);
-  void fail_exchange(Connection& client, proxy::ProxyError error);
-  void upstream_closed(Connection& upstream);
-  void upstream_timed_out(Connection& upstream);
-  bool answer_status(Connection& client, const PendingRequest& request, int status,
-                     bool keep_alive);
-
-  // worker_fallback.cc: the sibling host, for a local upstream that cannot be reached.
-  bool switch_to_fallback(Connection& client);
-  bool fail_over(Connection& client, const Connection& failed);
-  void route_reached(std::uint32_t route_index);
-
-  // worker_upstream_tls.cc: https upstreams (the client side of TLS).
-  void start_upstream_tls(Connection& upstream);
-  void upstream_tls_established(Connection& upstream);
+  // What the proxy asks of the slab (worker_slots.cc) and the HTTP server
+  // (worker_respond.cc, worker_access_log.cc).
+  proxy::RelayStream& stream_at(std::uint32_t slot) override { return connections_[slot]; }
+  bool has_free_slot() const override { return free_head_ < connections_.size(); }
+  proxy::RelayStream& take_stream(int fd) override { return take_slot(fd); }
+  Exchange& start_exchange(proxy::RelayStream& stream) override;
+  const config::Config& config_of(const proxy::RelayStream& stream) const override {
+    return config_of(static_cast<const Connection&>(stream));
+  }
+  void answer_status(proxy::RelayStream& client, const PendingRequest& request,
+                     int status) override;
+  void log_access(const proxy::RelayStream& client, const PendingRequest& request, int status,
+                  std::uint64_t body_bytes) override;
+  void keep_input(proxy::RelayStream& stream, std::string_view leftover) override {
+    keep_leftover(static_cast<Connection&>(stream), leftover);
+  }
 
   // worker_challenge.cc: serving ACME challenge files through the ring.
   void start_challenge(Connection& connection, std::string_view token);
@@ -233,26 +198,12 @@ class Worker : private transport::Codec {
   io::Ring* ring_ = nullptr;
   TimerWheel timers_;
   transport::Transport transport_;
+  proxy::Proxy proxy_;
   base::ObjectPool<Exchange> exchanges_;
   std::vector<Connection> connections_;
   std::uint32_t free_head_ = 0;
   std::uint64_t active_connections_ = 0;
-  http::RequestHead head_;            // scratch for the parser: one per worker, never per request
-  http::ResponseHead response_head_;  // the same for upstream responses
-  // Idle keepalive connections to each site's upstream (checked by generation on reuse).
-  struct IdleUpstream {
-    std::uint32_t slot;
-    std::uint32_t generation;
-  };
-  // Where proxied requests go (proxy::upstream_routes); pools and address sets
-  // are kept per route.
-  std::vector<proxy::UpstreamRoute> routes_;
-  std::uint32_t acme_peer_route_ = proxy::no_route;
-  std::vector<std::vector<IdleUpstream>> idle_upstreams_;
-  std::vector<base::Published<dns::AddressSet>::Reader> upstream_addresses_;  // per route
-  std::vector<std::uint32_t> next_address_;  // per route: spreads new connections over addresses
-  std::vector<log::RateLimit> upstream_error_logs_;  // per route: connect errors, once a second
-  proxy::FailoverState failover_{0};  // per route: whether its requests go to its fallback
+  http::RequestHead head_;  // scratch for the parser: one per worker, never per request
 
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;

@@ -4,25 +4,25 @@
 // the connection's input and go to the relay as plain upstream bytes.
 #include <string>
 
-#include "ringway/app/worker.h"
 #include "ringway/log/error_log.h"
+#include "ringway/proxy/proxy.h"
 
-namespace ringway::app {
+namespace ringway::proxy {
 
 // Connected: the handshake starts. It counts as part of connecting, with the
 // same timeout, so a sibling that accepts but never answers is left for the next
 // address (or a 502) before anything of the request was sent.
-void Worker::start_upstream_tls(Connection& upstream) {
-  const proxy::UpstreamRoute& route = routes_[upstream.relay.route];
-  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_connect_ms);
+void Proxy::start_upstream_tls(RelayStream& upstream) {
+  const UpstreamRoute& route = routes_[upstream.relay.route];
+  timers_.schedule(upstream.timer,
+                   now_ms() + host_.config_of(upstream).timeouts.upstream_connect_ms);
   if (!transport_.open_client_tls(upstream, settings_.upstream_tls[upstream.relay.route],
                                   route.upstream->host)) {
     connect_failed(upstream, "TLS: wolfSSL could not open a client session");
   }
 }
 
-void Worker::on_tls_failed(transport::Stream& stream, std::string_view reason) {
-  Connection& upstream = connection_of(stream);
+void Proxy::upstream_tls_failed(RelayStream& upstream, std::string_view reason) {
   if (upstream.relay.stage == Relay::Stage::connecting) {
     connect_failed(upstream, "TLS: " + std::string(reason));  // nothing of the request was sent
     return;
@@ -33,9 +33,10 @@ void Worker::on_tls_failed(transport::Stream& stream, std::string_view reason) {
   transport_.close(upstream);
 }
 
-void Worker::upstream_tls_established(Connection& upstream) {
+void Proxy::upstream_handshake_done(RelayStream& upstream) {
   upstream.relay.stage = Relay::Stage::request;
-  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_response_ms);
+  timers_.schedule(upstream.timer,
+                   now_ms() + host_.config_of(upstream).timeouts.upstream_response_ms);
 }
 
-}  // namespace ringway::app
+}  // namespace ringway::proxy

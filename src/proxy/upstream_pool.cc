@@ -7,15 +7,14 @@
 #include <cstring>
 #include <string>
 
-#include "ringway/app/worker.h"
 #include "ringway/log/error_log.h"
 #include "ringway/preflight/socket_tuning.h"
+#include "ringway/proxy/proxy.h"
 
-namespace ringway::app {
+namespace ringway::proxy {
 
 namespace {
 
-using proxy::ProxyError;
 using Stage = Relay::Stage;
 
 // " (N more like it in the last second)" after a rate-limited line, or nothing.
@@ -27,12 +26,12 @@ std::string suppressed_note(log::RateLimit& limit) {
 
 }  // namespace
 
-Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
+RelayStream* Proxy::take_idle_upstream(std::uint32_t route_index) {
   std::vector<IdleUpstream>& pool = idle_upstreams_[route_index];
   while (!pool.empty()) {
     IdleUpstream idle = pool.back();
     pool.pop_back();
-    Connection& upstream = connections_[idle.slot];
+    RelayStream& upstream = host_.stream_at(idle.slot);
     if (!upstream.in_use || upstream.generation != idle.generation || upstream.closing() ||
         upstream.relay.stage != Stage::none) {
       continue;
@@ -48,9 +47,9 @@ Connection* Worker::take_idle_upstream(std::uint32_t route_index) {
   return nullptr;
 }
 
-bool Worker::upstream_address(std::uint32_t route_index, std::uint32_t attempt,
-                              sockaddr_storage& address, socklen_t& length,
-                              std::uint64_t& generation) {
+bool Proxy::upstream_address(std::uint32_t route_index, std::uint32_t attempt,
+                             sockaddr_storage& address, socklen_t& length,
+                             std::uint64_t& generation) {
   const config::Upstream& target = *routes_[route_index].upstream;
   if (target.literal) {
     if (attempt > 0) return false;
@@ -71,15 +70,15 @@ bool Worker::upstream_address(std::uint32_t route_index, std::uint32_t attempt,
   return true;
 }
 
-Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attempt) {
+RelayStream* Proxy::open_upstream(std::uint32_t route_index, std::uint32_t attempt) {
   const config::Upstream& target = *routes_[route_index].upstream;
   sockaddr_storage address{};
   socklen_t address_length = 0;
   std::uint64_t generation = 0;
-  if (free_head_ >= connections_.size()) return nullptr;
+  if (!host_.has_free_slot()) return nullptr;
   if (!upstream_address(route_index, attempt, address, address_length, generation)) {
     log::RateLimit& limit = upstream_error_logs_[route_index];
-    if (attempt == 0 && limit.allow(now_ms_)) {
+    if (attempt == 0 && limit.allow(now_ms())) {
       log::write_line(log::Level::error, "upstream %s: no address yet%s", target.authority.c_str(),
                       suppressed_note(limit).c_str());
     }
@@ -95,25 +94,26 @@ Connection* Worker::open_upstream(std::uint32_t route_index, std::uint32_t attem
   int on = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   // The same keepalive and congestion control as the client side, whatever the sysctls say.
-  preflight::apply_tcp_tuning(fd, settings_.config->tcp);
-  Connection& upstream = take_slot(fd);
+  preflight::apply_tcp_tuning(fd, settings_.tcp);
+  RelayStream& upstream = host_.take_stream(fd);
   upstream.side = transport::Side::connected;
   upstream.relay.route = route_index;
-  start_exchange(upstream);
+  host_.start_exchange(upstream);
   upstream.exchange->attempt = attempt;
   upstream.exchange->address_generation = generation;
   upstream.exchange->upstream_address = address;
   // Its request waits as plaintext in output until the handshake is done.
   upstream.tls = settings_.upstream_tls[route_index] != nullptr;
-  ring_->prep_connect(operation_for(OperationKind::connect, upstream), fd,
+  ring_->prep_connect({io::OperationKind::connect, upstream.slot, upstream.generation}, fd,
                       reinterpret_cast<const sockaddr*>(&upstream.exchange->upstream_address),
                       address_length);
   upstream.connecting = true;
-  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_connect_ms);
+  timers_.schedule(upstream.timer,
+                   now_ms() + host_.config_of(upstream).timeouts.upstream_connect_ms);
   return &upstream;
 }
 
-void Worker::on_connect(Connection& upstream, const io::Completion& completion) {
+void Proxy::on_connect(RelayStream& upstream, const io::Completion& completion) {
   upstream.connecting = false;
   if (upstream.closing()) {
     transport_.release_if_done(upstream);
@@ -130,24 +130,25 @@ void Worker::on_connect(Connection& upstream, const io::Completion& completion) 
     return;
   }
   upstream.relay.stage = Stage::request;
-  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_response_ms);
+  timers_.schedule(upstream.timer,
+                   now_ms() + host_.config_of(upstream).timeouts.upstream_response_ms);
   transport_.flush(upstream);
 }
 
 // Tries the upstream's next address, then the site's fallback; 502 once all failed.
-void Worker::connect_failed(Connection& upstream, std::string_view reason) {
+void Proxy::connect_failed(RelayStream& upstream, std::string_view reason) {
   log::RateLimit& limit = upstream_error_logs_[upstream.relay.route];
-  if (limit.allow(now_ms_)) {
+  if (limit.allow(now_ms())) {
     log::write_line(log::Level::error, "upstream %s: connect %s: %.*s%s",
                     routes_[upstream.relay.route].upstream->authority.c_str(),
                     dns::format_address(upstream.exchange->upstream_address).c_str(),
                     static_cast<int>(reason.size()), reason.data(), suppressed_note(limit).c_str());
   }
-  Connection* client = peer_of(upstream);
+  RelayStream* client = peer_of(upstream);
   std::uint32_t route = upstream.relay.route;
   std::uint32_t next_attempt = upstream.exchange->attempt + 1;
   if (client != nullptr) unlink(*client);
-  Connection* next = client != nullptr ? open_upstream(route, next_attempt) : nullptr;
+  RelayStream* next = client != nullptr ? open_upstream(route, next_attempt) : nullptr;
   if (next != nullptr) {
     // Nothing reached the failed address: its queued request (head and any body
     // so far) moves to the next connection as it is.
@@ -157,22 +158,21 @@ void Worker::connect_failed(Connection& upstream, std::string_view reason) {
     link(*client, *next);
     next->exchange->method = client->exchange->method;
   }
-  bool moved = next != nullptr ||
-               (client != nullptr && proxy::may_fail_over(ProxyError::upstream_unreachable) &&
-                fail_over(*client, upstream));
+  bool moved =
+      next != nullptr || (client != nullptr && may_fail_over(ProxyError::upstream_unreachable) &&
+                          fail_over(*client, upstream));
   transport_.close(upstream);
   if (client != nullptr && !moved) fail_exchange(*client, ProxyError::upstream_unreachable);
 }
 
 // The upstream is done sending (its FIN, or TLS close_notify); what it sent
 // before is still relayed, and the connection closes once that is done.
-void Worker::on_end_of_stream(transport::Stream& stream) {
-  Connection& upstream = connection_of(stream);
+void Proxy::upstream_end_of_stream(RelayStream& upstream) {
   upstream.peer_closed = true;
   if (!upstream.paused() && upstream.held_buffers == 0) transport_.close(upstream);
 }
 
-void Worker::release_upstream(Connection& upstream) {
+void Proxy::release_upstream(RelayStream& upstream) {
   upstream.relay.linked = false;
   bool clean = upstream.exchange->upstream_reusable && upstream.exchange->body.done() &&
                upstream.input_bytes == 0 && upstream.held_buffers == 0 && !upstream.closing() &&
@@ -183,9 +183,9 @@ void Worker::release_upstream(Connection& upstream) {
   }
   upstream.relay.stage = Stage::none;
   upstream.resume();
-  idle_upstreams_[upstream.relay.route].push_back({slot_of(upstream), upstream.generation});
-  timers_.schedule(upstream.timer, now_ms_ + config_of(upstream).timeouts.upstream_idle_ms);
+  idle_upstreams_[upstream.relay.route].push_back({upstream.slot, upstream.generation});
+  timers_.schedule(upstream.timer, now_ms() + host_.config_of(upstream).timeouts.upstream_idle_ms);
   transport_.resume_receiving(upstream);  // a pooled connection listens for the upstream closing it
 }
 
-}  // namespace ringway::app
+}  // namespace ringway::proxy

@@ -4,26 +4,27 @@
 // which nothing was sent move: a request that reached the upstream and got no
 // answer may have had its effect there, so that one stays a 502 or 504.
 #include "ringway/acme/hop_marker.h"
-#include "ringway/app/worker.h"
 #include "ringway/http/request_parser.h"
 #include "ringway/log/error_log.h"
+#include "ringway/proxy/proxy.h"
 
-namespace ringway::app {
+namespace ringway::proxy {
 
 // Moves the client's request to its route's fallback; false when there is none,
 // or when the request came from the sibling already (it carries the hop marker):
 // two hosts whose backends are both down answer 502 in one hop instead of
 // bouncing the request between them.
-bool Worker::switch_to_fallback(Connection& client) {
+bool Proxy::switch_to_fallback(RelayStream& client) {
   std::uint32_t local = client.relay.route;
   std::uint32_t fallback = routes_[local].fallback;
-  if (fallback == proxy::no_route) return false;
+  if (fallback == no_route) return false;
   std::string_view copy{client.exchange->request_copy, client.exchange->request_copy_bytes};
-  if (http::parse_request_head(copy, head_, parser_limits_).status != http::ParseStatus::complete ||
+  if (http::parse_request_head(copy, head_, settings_.parser_limits).status !=
+          http::ParseStatus::complete ||
       acme::carries_hop_marker(head_)) {
     return false;
   }
-  if (failover_.begin(local, now_ms_)) {
+  if (failover_.begin(local, now_ms())) {
     log::write_line(log::Level::warning, "%s %s cannot be reached: requests go to %s %s",
                     routes_[local].key.c_str(), routes_[local].upstream->authority.c_str(),
                     routes_[fallback].key.c_str(), routes_[fallback].upstream->authority.c_str());
@@ -34,7 +35,7 @@ bool Worker::switch_to_fallback(Connection& client) {
 
 // Every address of the client's route failed before any byte of the request left
 // (it is all in failed's output): the fallback gets the same request.
-bool Worker::fail_over(Connection& client, const Connection& failed) {
+bool Proxy::fail_over(RelayStream& client, const RelayStream& failed) {
   if (!switch_to_fallback(client)) return false;
   std::string_view body;
   if (failed.output != nullptr) {
@@ -49,10 +50,10 @@ bool Worker::fail_over(Connection& client, const Connection& failed) {
   return started == UpstreamStart::started;
 }
 
-void Worker::route_reached(std::uint32_t route_index) {
+void Proxy::route_reached(std::uint32_t route_index) {
   if (!failover_.end(route_index)) return;
   log::write_line(log::Level::info, "%s %s answers again", routes_[route_index].key.c_str(),
                   routes_[route_index].upstream->authority.c_str());
 }
 
-}  // namespace ringway::app
+}  // namespace ringway::proxy
