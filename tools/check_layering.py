@@ -18,7 +18,7 @@ ALLOWED = {
     'tls': ['base', 'log', 'http', 'config'],
     'dns': ['base', 'log', 'config'],
     'transport': ['base', 'io', 'log', 'http', 'config', 'tls'],
-    'acme': ['base', 'io', 'http'],
+    'acme': ['base', 'io', 'log', 'http', 'config', 'tls', 'transport'],
     'proxy': ['base', 'io', 'log', 'http', 'config', 'preflight', 'tls', 'dns', 'transport',
               'acme'],
     'control': ['base', 'io', 'log', 'config', 'tls', 'dns'],

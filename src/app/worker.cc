@@ -64,6 +64,7 @@ Worker::Worker(WorkerSettings settings)
               timer_tick_ms, timer_slot_count),
       transport_(*this, timers_, transport_settings(*settings_.config)),
       proxy_(*this, transport_, timers_, {&now_ms_, &now_unix_ns_}, proxy_settings()),
+      challenges_(*this, transport_, settings_.webroot_fd, parser_limits(*settings_.config)),
       connections_(settings_.config->limits.connections_per_worker),
       access_log_(settings_.access_log_fd,
                   settings_.config->access_log.format == config::AccessLogFormat::json
@@ -99,7 +100,8 @@ Worker::~Worker() {
   }
   for (Connection& connection : connections_) {
     if (connection.fd >= 0) close(connection.fd);
-    if (connection.file_fd >= 0) close(connection.file_fd);
+    if (connection.exchange != nullptr && connection.exchange->challenge.fd >= 0)
+      close(connection.exchange->challenge.fd);
   }
 }
 
@@ -125,6 +127,7 @@ std::string Worker::open() {
   }
   transport_.attach(*ring_);
   proxy_.attach(*ring_);
+  challenges_.attach(*ring_);
   refresh_clock();
   for (std::uint32_t index = 0; index < settings_.listeners.size(); ++index) prep_accept(index);
   prep_wake_read();
@@ -241,13 +244,13 @@ void Worker::dispatch(const io::Completion& completion) {
       transport_.on_send(*connection, completion);
       break;
     case OperationKind::file_open:
-      on_file_open(*connection, completion);
+      challenges_.on_file_open(*connection, completion);
       break;
     case OperationKind::file_read:
-      on_file_read(*connection, completion);
+      challenges_.on_file_read(*connection, completion);
       break;
     case OperationKind::file_close:
-      on_file_close(*connection);
+      challenges_.on_file_close(*connection);
       break;
     case OperationKind::socket_close:
       transport_.on_socket_close(*connection);

@@ -88,7 +88,7 @@ bool Worker::keep_leftover(Connection& connection, std::string_view leftover) {
   }
   if (connection.head_started_ms == 0) connection.head_started_ms = now_ms_;
   if (connection.awaiting_file())
-    rebase(connection.exchange->pending, leftover.data(), connection.input);
+    http::rebase(connection.exchange->challenge.request, leftover.data(), connection.input);
   std::memmove(connection.input, leftover.data(), leftover.size());
   connection.input_bytes = static_cast<std::uint32_t>(leftover.size());
   return true;
@@ -112,8 +112,8 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
       connection.pause();  // one file read at a time, once earlier responses are out
       return false;
     }
-    start_exchange(connection).pending = logged;
-    start_challenge(connection, decision.token);
+    start_exchange(connection).challenge.request = logged;
+    challenges_.start(connection, decision.token);
     return false;
   }
   LocalResponse response;

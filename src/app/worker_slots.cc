@@ -49,9 +49,9 @@ Exchange& Worker::start_exchange(proxy::RelayStream& connection) {
     *connection.exchange = Exchange{};
     return *connection.exchange;
   }
-  PendingRequest pending = connection.exchange->pending;
+  acme::ChallengeFile challenge = connection.exchange->challenge;
   *connection.exchange = Exchange{};
-  connection.exchange->pending = pending;
+  connection.exchange->challenge = challenge;
   return *connection.exchange;
 }
 

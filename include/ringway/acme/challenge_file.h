@@ -7,11 +7,18 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ringway/http/pending_request.h"
 #include "ringway/io/completion.h"
 
 struct open_how;
 
 namespace ringway::acme {
+
+// A challenge in progress on a stream: kept in the stream's exchange state.
+struct ChallengeFile {
+  http::PendingRequest request;  // what the response needs once the file is read
+  int fd = -1;                   // the open file, while it is read
+};
 
 inline constexpr std::size_t challenge_file_bytes_max = 4096;
 // Room for the relative path: the prefix, a token of token_bytes_max, the NUL.

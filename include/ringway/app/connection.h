@@ -20,7 +20,6 @@ using proxy::Relay;
 struct Connection : proxy::RelayStream {
   std::uint32_t next_free = 0;
   std::uint64_t head_started_ms = 0;          // when the first byte of an unfinished head arrived
-  int file_fd = -1;                           // a challenge file being read
   const ServingSnapshot* snapshot = nullptr;  // taken when the connection started
 };
 

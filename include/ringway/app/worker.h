@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ringway/acme/challenge_responder.h"
 #include "ringway/app/connection.h"
 #include "ringway/app/serving_snapshot.h"
 #include "ringway/base/object_pool.h"
@@ -79,7 +80,7 @@ struct LocalResponse {
   std::string_view extra_headers;  // whole header lines (a site's HSTS)
 };
 
-class Worker : private transport::Codec, private proxy::ProxyHost {
+class Worker : private transport::Codec, private proxy::ProxyHost, private acme::ChallengeHost {
  public:
   explicit Worker(WorkerSettings settings);
   Worker(const Worker&) = delete;
@@ -173,14 +174,15 @@ class Worker : private transport::Codec, private proxy::ProxyHost {
     keep_leftover(static_cast<Connection&>(stream), leftover);
   }
 
-  // worker_challenge.cc: serving ACME challenge files through the ring.
-  void start_challenge(Connection& connection, std::string_view token);
-  void on_file_open(Connection& connection, const io::Completion& completion);
-  void on_file_read(Connection& connection, const io::Completion& completion);
-  void on_file_close(Connection& connection);
-  bool ask_acme_peer(Connection& connection);
-  void log_challenge_error(const Connection& connection, const char* reason);
-  void finish_challenge(Connection& connection, int status, std::string_view body);
+  // worker_challenge.cc: what the challenge responder asks of the worker.
+  acme::ChallengeFile& challenge_of(transport::Stream& stream) override {
+    return connection_of(stream).exchange->challenge;
+  }
+  bool answer_challenge(transport::Stream& stream, const PendingRequest& request, int status,
+                        std::string_view body) override;
+  bool has_acme_peer() const override { return proxy_.acme_peer_route() != proxy::no_route; }
+  void proxy_to_acme_peer(transport::Stream& stream, const http::RequestHead& head,
+                          std::string_view request) override;
 
   WorkerSettings settings_;
   base::Published<ServingSnapshot>::Reader serving_;
@@ -199,6 +201,7 @@ class Worker : private transport::Codec, private proxy::ProxyHost {
   TimerWheel timers_;
   transport::Transport transport_;
   proxy::Proxy proxy_;
+  acme::ChallengeResponder challenges_;
   base::ObjectPool<Exchange> exchanges_;
   std::vector<Connection> connections_;
   std::uint32_t free_head_ = 0;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "ringway/acme/challenge_file.h"
 #include "ringway/http/body_framing.h"
 #include "ringway/http/pending_request.h"
 #include "ringway/http/request_head.h"
@@ -52,7 +53,7 @@ struct Exchange {
   int status = 0;
   std::uint64_t body_bytes = 0;         // response body bytes relayed, for the log
   sockaddr_storage upstream_address{};  // upstream: where it connects, kept for the connect op
-  http::PendingRequest pending;  // a challenge: what its response needs once the file is read
+  acme::ChallengeFile challenge;        // a challenge waiting for its file (or for the ACME peer)
 };
 
 struct RelayStream : transport::Stream {
