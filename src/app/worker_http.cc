@@ -123,6 +123,7 @@ bool Worker::answer(Connection& connection, const http::RequestHead& head,
       response.kind = LocalResponse::Kind::redirect;
       response.redirect_host = decision.host;
       response.redirect_target = decision.target;
+      response.redirect_port = config_of(connection).http.redirect_port;
       break;
     case proxy::FrontAction::not_found:
       response.status = 404;

@@ -112,4 +112,46 @@ void format_http_date(std::int64_t unix_seconds, char (&out)[29]) {
   std::memcpy(out, text, sizeof out);
 }
 
+bool write_local_response(OutputArea& out, const ResponseOptions& options,
+                          const LocalResponse& response) {
+  ResponseOptions full = options;
+  full.keep_alive = response.keep_alive;
+  full.extra_headers = response.extra_headers;
+  switch (response.kind) {
+    case LocalResponse::Kind::redirect:
+      return write_redirect(out, full, response.redirect_host, response.redirect_port,
+                            response.redirect_target);
+    case LocalResponse::Kind::file:
+      return write_plain_ok(out, full, response.file_body);
+    case LocalResponse::Kind::status:
+      break;
+  }
+  return write_status(out, full, response.status);
+}
+
+int local_response_status(const LocalResponse& response) {
+  switch (response.kind) {
+    case LocalResponse::Kind::redirect:
+      return 301;
+    case LocalResponse::Kind::file:
+      return 200;
+    case LocalResponse::Kind::status:
+      break;
+  }
+  return response.status;
+}
+
+std::uint64_t local_response_body_bytes(const LocalResponse& response, bool head_only) {
+  if (head_only) return 0;
+  switch (response.kind) {
+    case LocalResponse::Kind::redirect:
+      return redirect_body_bytes();
+    case LocalResponse::Kind::file:
+      return response.file_body.size();
+    case LocalResponse::Kind::status:
+      break;
+  }
+  return status_body_bytes(response.status);
+}
+
 }  // namespace ringway::http

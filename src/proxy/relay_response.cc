@@ -44,7 +44,7 @@ void Proxy::upstream_take_input(RelayStream& upstream) {
 // Too little room takes the ring path, which keeps and pauses as before.
 std::span<char> Proxy::receive_area(RelayStream& upstream) {
   constexpr std::size_t direct_bytes_min = 4096;
-  if (!upstream.upstream() || upstream.tls || upstream.relay.stage != Stage::response_body) {
+  if (!upstream.upstream() || upstream.relay.stage != Stage::response_body) {
     return {};
   }
   const RelayStream* client = peer_of(upstream);

@@ -9,7 +9,8 @@ namespace ringway::transport {
 
 void Transport::arm_receive(Stream& stream) {
   io::Operation receive = operation(io::OperationKind::receive, stream);
-  std::span<char> direct = codec_.direct_receive_area(stream);
+  // Ciphertext must go through the session: only a plain stream receives in place.
+  std::span<char> direct = stream.tls ? std::span<char>() : codec_.direct_receive_area(stream);
   if (!direct.empty()) {
     ring_->prep_receive_into(receive, stream.fd, direct);
     stream.receive = Stream::Receive::direct;

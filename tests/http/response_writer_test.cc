@@ -77,5 +77,57 @@ TEST(ResponseWriter, HttpDate) {
   EXPECT_EQ(std::string(text, sizeof text), date);
 }
 
+TEST(LocalResponse, ARedirectTakesItsPortAndLogsAs301WithItsBody) {
+  char bytes[1024];
+  OutputArea out{bytes, 0, sizeof bytes};
+  LocalResponse response;
+  response.kind = LocalResponse::Kind::redirect;
+  response.redirect_host = "example.org";
+  response.redirect_target = "/x";
+  response.redirect_port = 8443;
+  response.keep_alive = false;
+  ASSERT_TRUE(write_local_response(out, {date, true, false}, response));
+  std::string text = written(out);
+  EXPECT_NE(text.find("\r\nLocation: https://example.org:8443/x\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nConnection: close\r\n"), std::string::npos);  // the response's
+  EXPECT_EQ(local_response_status(response), 301);
+  EXPECT_EQ(local_response_body_bytes(response, false), text.size() - (text.find("\r\n\r\n") + 4));
+  EXPECT_EQ(local_response_body_bytes(response, true), 0u);
+}
+
+TEST(LocalResponse, AFileIs200WithItsBytesAndAStatusPageKeepsItsHeaders) {
+  char bytes[1024];
+  OutputArea out{bytes, 0, sizeof bytes};
+  LocalResponse file;
+  file.kind = LocalResponse::Kind::file;
+  file.status = 404;  // ignored: a file is a 200
+  file.file_body = "token.key";
+  ASSERT_TRUE(write_local_response(out, {date, true, false}, file));
+  std::string text = written(out);
+  EXPECT_EQ(text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_EQ(text.substr(text.size() - 9), "token.key");
+  EXPECT_EQ(local_response_status(file), 200);
+  EXPECT_EQ(local_response_body_bytes(file, false), 9u);
+
+  OutputArea page{bytes, 0, sizeof bytes};
+  LocalResponse status;
+  status.status = 404;
+  status.extra_headers = "Strict-Transport-Security: max-age=60\r\n";
+  ASSERT_TRUE(write_local_response(page, {date, true, false}, status));
+  text = written(page);
+  EXPECT_EQ(text.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);
+  EXPECT_NE(text.find("\r\nStrict-Transport-Security: max-age=60\r\n"), std::string::npos);
+  EXPECT_EQ(local_response_body_bytes(status, false), status_body_bytes(404));
+}
+
+TEST(LocalResponse, OneThatDoesNotFitLeavesTheAreaAsItWas) {
+  char bytes[64];
+  OutputArea out{bytes, 0, sizeof bytes};
+  LocalResponse response;
+  response.status = 502;
+  EXPECT_FALSE(write_local_response(out, {date, true, false}, response));
+  EXPECT_EQ(out.size, 0u);
+}
+
 }  // namespace
 }  // namespace ringway::http

@@ -68,17 +68,7 @@ struct WorkerSettings {
   io::Ring* ring = nullptr;
 };
 
-// A response the worker writes itself rather than relays.
-struct LocalResponse {
-  enum class Kind : std::uint8_t { status, redirect, file };
-  Kind kind = Kind::status;
-  int status = 200;  // Kind::status; a redirect is 301, a file 200
-  bool keep_alive = true;
-  std::string_view redirect_host;  // Kind::redirect: validated host and target
-  std::string_view redirect_target;
-  std::string_view file_body;      // Kind::file: a challenge file's bytes
-  std::string_view extra_headers;  // whole header lines (a site's HSTS)
-};
+using http::LocalResponse;
 
 class Worker : private transport::Codec, private proxy::ProxyHost, private acme::ChallengeHost {
  public:

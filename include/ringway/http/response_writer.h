@@ -36,6 +36,28 @@ bool write_status(OutputArea& out, const ResponseOptions& options, int status);
 std::size_t redirect_body_bytes();
 std::size_t status_body_bytes(int status);
 
+// A response the server writes itself rather than relays: the one shape the
+// worker answers with (a redirect, a status page, a challenge file).
+struct LocalResponse {
+  enum class Kind : std::uint8_t { status, redirect, file };
+  Kind kind = Kind::status;
+  int status = 200;  // Kind::status; a redirect is 301, a file 200
+  bool keep_alive = true;
+  std::string_view redirect_host;  // Kind::redirect: validated host and target
+  std::string_view redirect_target;
+  std::uint16_t redirect_port = 443;
+  std::string_view file_body;      // Kind::file: a challenge file's bytes
+  std::string_view extra_headers;  // whole header lines (a site's HSTS)
+};
+
+// Writes response with options' date and head_only (keep_alive and the extra
+// headers come from the response); false when it does not fit.
+bool write_local_response(OutputArea& out, const ResponseOptions& options,
+                          const LocalResponse& response);
+// For the access log: the status sent and the body bytes (none for HEAD).
+int local_response_status(const LocalResponse& response);
+std::uint64_t local_response_body_bytes(const LocalResponse& response, bool head_only);
+
 // Formats an IMF-fixdate for unix_seconds into out (29 bytes, not terminated).
 void format_http_date(std::int64_t unix_seconds, char (&out)[29]);
 

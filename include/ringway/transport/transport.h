@@ -33,7 +33,8 @@ class Codec {
   virtual void on_bytes(Stream& stream, std::string_view data) = 0;
   // TLS: plaintext was appended to stream.input.
   virtual void on_input(Stream& stream) = 0;
-  // Where the next receive lands when it skips the buffer ring (empty: it does not).
+  // Where a plain stream's next receive lands when it skips the buffer ring
+  // (empty: it does not).
   virtual std::span<char> direct_receive_area(Stream& stream) = 0;
   virtual void on_direct_receive(Stream& stream, std::uint32_t bytes) = 0;
   // A bulk sender takes one receive buffer per receive, so pausing it is exact.
