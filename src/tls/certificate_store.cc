@@ -22,6 +22,43 @@ std::shared_ptr<const Credential> unchanged(
   return nullptr;
 }
 
+// One certificate directory's credential: the one loaded before when its files
+// are unchanged (and it has not expired meanwhile), else the files parsed anew.
+// Null with error set when it cannot be served.
+std::shared_ptr<const Credential> credential_for(
+    const std::string& directory, const std::vector<std::shared_ptr<const Credential>>& old,
+    const StoreSettings& settings, std::string& error, std::string& warning) {
+  CredentialFiles files = read_credential_files(directory);
+  if (!files.error.empty()) {
+    error = files.error;
+    return nullptr;
+  }
+  std::shared_ptr<const Credential> credential = unchanged(old, directory, files);
+  if (credential == nullptr) return load_credential(directory, files, settings, error, warning);
+  warning = expiry_warning(*credential, settings);
+  if (credential->not_after_unix_s <= settings_now_unix_s(settings)) {
+    error = directory + ": certificate expired on " + credential->not_after_text;
+    return nullptr;
+  }
+  return credential;
+}
+
+// The table of the loaded sites' hosts; its default is the site default_host
+// itself finds, as for any SNI name, else the first.
+http::HostTable host_table(const std::vector<std::vector<std::string>>& site_hosts,
+                           const StoreSettings& settings, const std::string& first_site,
+                           std::vector<StoreMessage>& messages) {
+  std::optional<std::size_t> default_site;
+  if (!settings.default_host.empty()) {
+    default_site = http::HostTable(site_hosts).match(settings.default_host);
+    if (!default_site) {
+      messages.push_back({MessageLevel::warning, settings.default_host,
+                          "default host has no loaded site; using " + first_site});
+    }
+  }
+  return http::HostTable(site_hosts, default_site.value_or(0));
+}
+
 }  // namespace
 
 CertificateStore::~CertificateStore() = default;
@@ -56,21 +93,10 @@ BuildResult CertificateStore::build(const StoreSettings& settings,
     }
     bool failed = false;
     for (const std::string& directory : site_settings.certificate_directories) {
-      CredentialFiles files = read_credential_files(directory);
-      std::shared_ptr<const Credential> credential;
       std::string error;
       std::string warning;
-      if (!files.error.empty()) {
-        error = files.error;
-      } else if ((credential = unchanged(old, directory, files)) != nullptr) {
-        warning = expiry_warning(*credential, settings);
-        if (credential->not_after_unix_s <= settings_now_unix_s(settings)) {
-          error = directory + ": certificate expired on " + credential->not_after_text;
-          credential = nullptr;
-        }
-      } else {
-        credential = load_credential(directory, files, settings, error, warning);
-      }
+      std::shared_ptr<const Credential> credential =
+          credential_for(directory, old, settings, error, warning);
       if (!warning.empty() && credential != nullptr) {
         report(MessageLevel::warning, site_settings, warning);
       }
@@ -103,17 +129,7 @@ BuildResult CertificateStore::build(const StoreSettings& settings,
   }
 
   if (!store->sites_.empty()) {
-    // The default site is the one default_host itself finds, as for any SNI name.
-    std::optional<std::size_t> default_site;
-    if (!settings.default_host.empty()) {
-      default_site = http::HostTable(site_hosts).match(settings.default_host);
-      if (!default_site) {
-        result.messages.push_back(
-            {MessageLevel::warning, settings.default_host,
-             "default host has no loaded site; using " + store->sites_.front().name});
-      }
-    }
-    store->hosts_ = http::HostTable(site_hosts, default_site.value_or(0));
+    store->hosts_ = host_table(site_hosts, settings, store->sites_.front().name, result.messages);
   }
   result.sites_loaded = store->sites_.size();
   result.store = std::move(store);
