@@ -140,10 +140,12 @@ void Transport::resume_input(Stream& stream) {
     ring_->recycle_buffer(held.buffer_id);
   }
   if (stream.closing() || stream.finishing()) release_held(stream);
-  // A connected peer that ended its stream is done once its input is taken.
-  bool peer_done = stream.side == Side::connected && stream.peer_closed && !stream.paused() &&
-                   stream.held_buffers == 0;
-  if (peer_done) close(stream);
+  // A peer that ended its stream is done once its input is taken: a connected
+  // one at once, an accepted one once nothing it sent waits for an answer (the
+  // rule its end of stream met in on_peer_end, had it not been answered then).
+  bool input_taken = stream.peer_closed && !stream.paused() && stream.held_buffers == 0;
+  bool answered = stream.side == Side::connected || (!stream.sending && stream.output_bytes == 0);
+  if (input_taken && answered) close(stream);
   if (!stream.closing()) resume_receiving(stream);
 }
 
