@@ -282,7 +282,7 @@ void Worker::on_accept(std::uint32_t listener_index, const io::Completion& compl
     return;
   }
   int fd = completion.result;
-  if (stopping_ || free_head_ >= connections_.size()) {
+  if (stopping_ || !has_free_slot()) {
     // Full: refuse now, cleanly, instead of accepting work we cannot hold.
     ring_->close_now(fd);
     if (!stopping_ && (refused_connections_++ & 1023) == 0) {
